@@ -1,0 +1,47 @@
+"""Errors raised by resolver.
+
+Only job-level failures raise; one failing item is data on its record (``status``/``error``)::
+
+    ResolverError
+    ├── SourceError          a source cannot be read or decoded (the CLI reports it, goes on, exits 2)
+    ├── StoreError           the cache file cannot be opened or is locked by another run
+    └── FetchError           a request could not be answered (raised inside resolve, caught per item)
+        ├── BlockedError     refused on purpose: private address, bad scheme, too many hops, body too large
+        └── CassetteMissError  --cassette replay has no interaction for this method and URL
+"""
+
+from __future__ import annotations
+
+
+class ResolverError(Exception):
+    """Base class of every error resolver raises on purpose."""
+
+
+class SourceError(ResolverError):
+    """A SOURCE could not be read: missing path, unreadable file, failed download."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        super().__init__(f"{source}: {reason}")
+        self.source = source
+        self.reason = reason
+
+
+class StoreError(ResolverError):
+    """The cache cannot be used."""
+
+
+class FetchError(ResolverError):
+    """A request failed in a way that retrying will not mend."""
+
+
+class BlockedError(FetchError):
+    """The request was refused by policy (SSRF guard, scheme, hop limit, size limit)."""
+
+
+class CassetteMissError(FetchError):
+    """A replayed cassette holds no interaction for this request."""
+
+    def __init__(self, method: str, url: str) -> None:
+        super().__init__(f"cassette has no interaction for {method} {url}")
+        self.method = method
+        self.url = url

@@ -1,0 +1,351 @@
+"""The only module that speaks HTTP: the client factory, the address guard, one hop, the retry policy.
+
+* The client is an ``httpx.AsyncClient``; its transport is injected (tests and ``--cassette`` replay, users
+  may bring their own). The default transport is httpx-aiohttp: the httpx API at aiohttp's cost (the
+  plain httpcore pool spends most of its time in CPU and opens a connection per request under load).
+* The address guard refuses non-public addresses *after DNS resolution, at connect time*: the aiohttp
+  connector's resolver drops them, so a host that rebinds to 127.0.0.1 between two lookups cannot slip
+  past. IP-literal hosts skip DNS, so they are checked before the request.
+* One hop = one request with redirects off, its body streamed and capped.
+* Retrying wraps one hop (tenacity): transport errors, 408, 429, 5xx; exponential backoff with jitter;
+  ``Retry-After`` honoured up to a cap; ``sleep`` injected so tests never wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email.utils
+import ipaddress
+import socket
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
+
+from . import __version__
+from .errors import BlockedError
+
+USER_AGENT = f"resolver/{__version__} (+https://pypi.org/project/resolver/)"
+RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
+PRIVATE_REFUSAL = "refused: non-public address"
+Sleep = Callable[[float], Awaitable[None]]
+
+
+# --- the address guard --------------------------------------------------------------------------------
+
+
+def is_public_ip(address: str) -> bool:
+    """True only for globally routable unicast addresses (IPv4-mapped IPv6 judged by its IPv4)."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0].strip("[]"))
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        elif ip.sixtofour is not None:
+            ip = ip.sixtofour
+        elif ip.teredo is not None:
+            ip = ip.teredo[1]
+    return bool(ip.is_global) and not ip.is_multicast and not ip.is_reserved
+
+
+def literal_ip(host: str) -> str | None:
+    """The address an IP-literal host names, in any spelling inet_aton accepts (2130706433, 0x7f.1)."""
+    host = host.strip("[]")
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    if host.replace(".", "").replace("x", "").replace("X", "").isalnum() and not any(
+        c.isalpha() and c.lower() not in "abcdefx" for c in host
+    ):
+        with contextlib.suppress(OSError):
+            return socket.inet_ntoa(socket.inet_aton(host))
+    return None
+
+
+def check_url_allowed(url: httpx.URL, *, allow_private: bool) -> None:
+    """Scheme and IP-literal checks made before any request. DNS names are checked at connect time."""
+    if url.scheme not in ("http", "https"):
+        raise BlockedError(f"refused: only http and https are followed, not {url.scheme}:")
+    if allow_private:
+        return
+    host = url.host
+    if host.lower().rstrip(".") in ("localhost", "localhost.localdomain") or host.lower().endswith(".localhost"):
+        raise BlockedError(f"{PRIVATE_REFUSAL} ({host})")
+    ip = literal_ip(host)
+    if ip is not None and not is_public_ip(ip):
+        raise BlockedError(f"{PRIVATE_REFUSAL} ({host} is {ip})")
+
+
+def _public_resolver() -> Any:
+    from aiohttp.abc import AbstractResolver
+    from aiohttp.resolver import DefaultResolver
+
+    class PublicOnlyResolver(AbstractResolver):
+        """Resolves through aiohttp's resolver, then drops every non-public address."""
+
+        def __init__(self) -> None:
+            self._inner = DefaultResolver()
+
+        async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET) -> list[Any]:
+            results = await self._inner.resolve(host, port, family)
+            public = [r for r in results if is_public_ip(r["host"])]
+            if not public:
+                addresses = ", ".join(sorted({r["host"] for r in results}))
+                raise OSError(f"{PRIVATE_REFUSAL} ({host} resolves to {addresses})")
+            return public
+
+        async def close(self) -> None:
+            await self._inner.close()
+
+    return PublicOnlyResolver()
+
+
+def make_client(*, transport: httpx.AsyncBaseTransport | None = None, allow_private: bool = False,
+                concurrency: int = 32, per_host: int = 8, timeout: float = 15.0) -> httpx.AsyncClient:  # fmt: skip
+    """An AsyncClient with an honest User-Agent, redirects off, and the address guard at connect time."""
+    if transport is None:
+        transport = _aiohttp_transport(allow_private=allow_private, concurrency=concurrency, per_host=per_host)
+    return httpx.AsyncClient(
+        transport=transport,
+        headers={"User-Agent": USER_AGENT, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"},
+        follow_redirects=False,
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+        limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+    )
+
+
+def _aiohttp_transport(*, allow_private: bool, concurrency: int, per_host: int) -> httpx.AsyncBaseTransport:
+    import aiohttp
+    from httpx_aiohttp import AiohttpTransport
+
+    def session() -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(
+            limit=concurrency,
+            limit_per_host=per_host,
+            ttl_dns_cache=300,
+            resolver=None if allow_private else _public_resolver(),
+        )
+        return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
+
+    transport: httpx.AsyncBaseTransport = AiohttpTransport(client=session)
+    return transport
+
+
+def is_private_refusal(exc: BaseException) -> bool:
+    return PRIVATE_REFUSAL in str(exc)
+
+
+# --- one hop --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HopResponse:
+    """What one request answered: status, headers, and at most ``max_body`` bytes of its body."""
+
+    url: str
+    status: int
+    headers: httpx.Headers
+    body: bytes = b""
+    truncated: bool = False
+
+    @property
+    def content_type(self) -> str:
+        return str(self.headers.get("content-type", "")).split(";")[0].strip().lower()
+
+    def text(self) -> str:
+        charset = "utf-8"
+        ctype = self.headers.get("content-type", "")
+        if "charset=" in ctype.lower():
+            charset = ctype.lower().split("charset=", 1)[1].split(";")[0].strip(" \"'") or "utf-8"
+        try:
+            return self.body.decode(charset, errors="replace")
+        except LookupError:
+            return self.body.decode("utf-8", errors="replace")
+
+
+class RetryableStatus(Exception):
+    """An answer worth asking again (408, 429, 5xx); carries the response for the final report."""
+
+    def __init__(self, response: HopResponse) -> None:
+        super().__init__(f"HTTP {response.status}")
+        self.response = response
+
+
+async def fetch_once(client: httpx.AsyncClient, url: str, *, method: str = "GET", max_body: int = 262_144,
+                     read_body: Callable[[HopResponse], bool] | None = None, allow_private: bool = False,
+                     headers: dict[str, str] | None = None) -> HopResponse:  # fmt: skip
+    """One request, redirects off. Reads the body only if ``read_body`` says so, and never past the cap."""
+    request_url = httpx.URL(url)
+    check_url_allowed(request_url, allow_private=allow_private)
+    request = client.build_request(method, request_url, headers=headers)
+    try:
+        response = await client.send(request, stream=True)
+    except httpx.TransportError as exc:
+        if is_private_refusal(exc):
+            raise BlockedError(str(exc).splitlines()[0]) from None
+        raise
+    try:
+        head = HopResponse(url, response.status_code, response.headers)
+        if read_body is None or not read_body(head):
+            return head
+        declared = response.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > max_body * 64:
+            return HopResponse(url, response.status_code, response.headers, b"", True)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            chunks.append(chunk)
+            size += len(chunk)
+            if size >= max_body:
+                break
+        body = b"".join(chunks)
+        return HopResponse(url, response.status_code, response.headers, body[:max_body], size >= max_body)
+    finally:
+        await response.aclose()
+
+
+# --- retrying -------------------------------------------------------------------------------------------
+
+
+def retry_after_seconds(headers: httpx.Headers, *, now: float | None = None) -> float | None:
+    """``Retry-After`` (seconds or an HTTP date), or Mastodon's ISO ``x-ratelimit-reset``, in seconds."""
+    value = headers.get("retry-after")
+    now = time.time() if now is None else now
+    if value:
+        value = value.strip()
+        if value.isdigit():
+            return float(value)
+        with contextlib.suppress(TypeError, ValueError):
+            when = email.utils.parsedate_to_datetime(value)
+            return max(0.0, when.timestamp() - now)
+    reset = headers.get("x-ratelimit-reset")
+    if reset:
+        import datetime as dt
+
+        with contextlib.suppress(ValueError):
+            when = dt.datetime.fromisoformat(reset.replace("Z", "+00:00"))
+            return max(0.0, when.timestamp() - now)
+    return None
+
+
+@dataclass
+class RetryPolicy:
+    """How hard to try one hop. Data, so the CLI, tests and the benchmark can each set it."""
+
+    attempts: int = 4
+    initial_wait: float = 0.5
+    max_wait: float = 8.0
+    max_retry_after: float = 30.0
+    deadline: float | None = None  # seconds for one hop including its retries
+    sleep: Sleep = asyncio.sleep
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, RetryableStatus):
+            hinted = retry_after_seconds(exc.response.headers)
+            if hinted is not None:
+                return min(hinted, self.max_retry_after)
+        backoff = wait_exponential_jitter(initial=self.initial_wait, max=self.max_wait, jitter=self.initial_wait)
+        return float(backoff(state))
+
+    def retrying(self) -> AsyncRetrying:
+        stop: Any = stop_after_attempt(self.attempts)
+        if self.deadline is not None:
+            stop = stop | stop_after_delay(self.deadline)
+        return AsyncRetrying(
+            retry=retry_if_exception(_is_retryable),
+            wait=self._wait,
+            stop=stop,
+            sleep=self.sleep,
+            reraise=True,
+        )
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    if isinstance(exc, BlockedError):
+        return False
+    return isinstance(exc, (RetryableStatus, httpx.TransportError))
+
+
+async def fetch_with_retry(client: httpx.AsyncClient, url: str, *, policy: RetryPolicy,
+                           **kwargs: Any) -> HopResponse:  # fmt: skip
+    """``fetch_once`` under the retry policy. After the last try a retryable status is returned as is."""
+    try:
+        async for attempt in policy.retrying():
+            with attempt:
+                response = await fetch_once(client, url, **kwargs)
+                if response.status in RETRY_STATUSES:
+                    raise RetryableStatus(response)
+                return response
+    except RetryableStatus as exc:
+        return exc.response
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+# --- politeness -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class HostLimiter:
+    """At most ``per_host`` requests in flight to one host, whatever the transport."""
+
+    per_host: int = 8
+    _semaphores: dict[str, asyncio.Semaphore] = field(default_factory=dict)
+
+    @contextlib.asynccontextmanager
+    async def slot(self, url: str) -> AsyncIterator[None]:
+        host = httpx.URL(url).host
+        semaphore = self._semaphores.get(host)
+        if semaphore is None:
+            semaphore = self._semaphores[host] = asyncio.Semaphore(self.per_host)
+        async with semaphore:
+            yield
+
+
+_ = defaultdict  # keep import used for typing clarity in future per-host counters
+
+
+# --- article sources ------------------------------------------------------------------------------------
+
+
+def fetch_article(url: str, *, allow_private: bool = False, timeout: float = 30.0,
+                  transport: httpx.AsyncBaseTransport | None = None,
+                  max_bytes: int = 64 * 1024 * 1024) -> tuple[bytes, str | None, str]:  # fmt: skip
+    """GET an article given as a SOURCE, following up to 10 redirects: (body, content type, final URL)."""
+
+    async def run() -> tuple[bytes, str | None, str]:
+        async with make_client(transport=transport, allow_private=allow_private, timeout=timeout) as client:
+            current = url
+            for _ in range(11):
+                policy = RetryPolicy(attempts=3)
+                response = await fetch_with_retry(
+                    client, current, policy=policy, max_body=max_bytes, allow_private=allow_private,
+                    read_body=lambda r: r.status < 300 or r.status >= 400,
+                )  # fmt: skip
+                location = response.headers.get("location")
+                if 300 <= response.status < 400 and location:
+                    current = str(httpx.URL(current).join(location))
+                    continue
+                if response.status >= 400:
+                    raise OSError(f"HTTP {response.status}")
+                if response.truncated:
+                    raise OSError(f"larger than {max_bytes // 2**20} MiB")
+                return response.body, response.headers.get("content-type"), current
+            raise OSError("too many redirects")
+
+    return asyncio.run(run())

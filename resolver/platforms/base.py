@@ -1,0 +1,140 @@
+"""What a platform module declares, and the small helpers its parsers share.
+
+A platform is data plus three pure functions:
+
+* ``match_url(parts)``: is this URL one of the platform's posts? → :class:`PostRef` or None;
+* ``embed_xpath`` + ``parse_embed(element, base_url)``: the HTML embed markup it recognises;
+* ``canonical_url(ref)``: the platform's canonical form of a post URL.
+
+Fetching metadata lives in :mod:`resolver.enrich` (it needs the network); platforms stay pure so that
+scanning never touches HTTP.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import SplitResult, parse_qs, urljoin, urlsplit
+
+HtmlElement = Any  # lxml.html.HtmlElement; typed loosely because lxml ships no complete stubs
+
+
+@dataclass(frozen=True, slots=True)
+class PostRef:
+    """What a URL alone says about a post."""
+
+    platform: str
+    post_id: str
+    handle: str | None = None
+    extra: tuple[tuple[str, str], ...] = ()  # platform specifics, e.g. the Mastodon instance
+
+
+@dataclass(frozen=True, slots=True)
+class Embed:
+    """What embed markup says about a post (everything optional but the platform)."""
+
+    platform: str
+    url: str | None = None
+    post_id: str | None = None
+    author_name: str | None = None
+    author_handle: str | None = None
+    published: str | None = None
+    text: str | None = None
+    links: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Platform:
+    name: str
+    example_url: str
+    example_id: str
+    match_url: Callable[[SplitResult], PostRef | None]
+    # The hosts (without "www.") whose URLs can be this platform's posts; None = any host (Mastodon).
+    hosts: frozenset[str] | None
+    canonical_url: Callable[[PostRef], str]
+    embed_xpath: str = ""
+    # Substrings without which the page cannot hold this platform's embed: a C-speed check that saves
+    # evaluating the XPath on pages that cannot match.
+    embed_markers: tuple[str, ...] = ()
+    parse_embed: Callable[[HtmlElement, str | None], Embed | None] | None = None
+    # Hugo / Jekyll style shortcodes in Markdown: name → function(attrs) → Embed
+    shortcodes: dict[str, Callable[[dict[str, str]], Embed | None]] = field(default_factory=dict)
+
+
+def split(url: str) -> SplitResult | None:
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return parts
+
+
+def host_of(parts: SplitResult) -> str:
+    host = (parts.hostname or "").lower().rstrip(".")
+    return host[4:] if host.startswith("www.") else host
+
+
+def query_value(parts: SplitResult, name: str) -> str | None:
+    values = parse_qs(parts.query).get(name)
+    return values[0] if values else None
+
+
+def has_class(el: HtmlElement, name: str) -> bool:
+    return name in (el.get("class") or "").split()
+
+
+def absolute(href: str | None, base_url: str | None) -> str | None:
+    if not href:
+        return None
+    href = href.strip()
+    if href.startswith("//"):
+        return "https:" + href
+    return urljoin(base_url, href) if base_url else href
+
+
+def anchors(el: HtmlElement) -> list[tuple[HtmlElement, str]]:
+    """Every ``<a href>`` inside ``el`` (itself included), with its href, in document order."""
+    return [(a, a.get("href")) for a in el.iter("a") if a.get("href")]
+
+
+def first(el: HtmlElement, tag: str) -> HtmlElement | None:
+    return next(el.iter(tag), None)
+
+
+def by_class(el: HtmlElement, cls: str) -> HtmlElement | None:
+    found = el.xpath(f".//*[contains(concat(' ', normalize-space(@class), ' '), ' {cls} ')]")
+    return found[0] if found else None
+
+
+_TEXT_AND_BREAKS = "descendant-or-self::text() | descendant::br"
+
+
+def text_of(el: HtmlElement, sep: str = "") -> str:
+    """The element's visible text, ``<br>`` as a line break (lxml's itertext drops them)."""
+    parts: list[str] = []
+    for node in el.xpath(_TEXT_AND_BREAKS):
+        if isinstance(node, str):
+            smart: Any = node  # lxml "smart strings" know their element
+            parent = smart.getparent()
+            if not smart.is_tail and parent is not None and parent.tag in ("script", "style", "template"):
+                continue
+            parts.append(str(node))
+        else:
+            parts.append("\n")
+    return sep.join(parts)
+
+
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+
+
+def clean_text(text: str) -> str:
+    lines = [_SPACES.sub(" ", line).strip() for line in text.splitlines()]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out).strip()

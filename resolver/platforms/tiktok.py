@@ -1,0 +1,69 @@
+"""TikTok: /@user/video/<id> URLs, blockquote.tiktok-embed and the v2 embed iframe."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import SplitResult
+
+from .base import (
+    Embed,
+    HtmlElement,
+    Platform,
+    PostRef,
+    absolute,
+    clean_text,
+    first,
+    host_of,
+    split,
+    text_of,
+)
+
+_VIDEO = re.compile(r"^/@(?P<user>[\w.-]+)/(?:video|photo)/(?P<id>\d{5,25})")
+_EMBED = re.compile(r"^/embed(?:/v2)?/(?P<id>\d{5,25})")
+
+
+def match_url(parts: SplitResult) -> PostRef | None:
+    if host_of(parts) not in ("tiktok.com", "m.tiktok.com"):
+        return None
+    if m := _VIDEO.match(parts.path):
+        return PostRef("tiktok", m.group("id"), m.group("user"))
+    if m := _EMBED.match(parts.path):
+        return PostRef("tiktok", m.group("id"))
+    return None
+
+
+def canonical_url(ref: PostRef) -> str:
+    return f"https://www.tiktok.com/@{ref.handle or '_'}/video/{ref.post_id}"
+
+
+def parse_embed(el: HtmlElement, base_url: str | None) -> Embed | None:
+    cite = absolute(el.get("cite") or el.get("src"), base_url)
+    parts = split(cite) if cite else None
+    ref = match_url(parts) if parts else None
+    video_id = el.get("data-video-id") or (ref.post_id if ref else None)
+    if not video_id:
+        return None
+    text = None
+    if el.tag == "blockquote":
+        paragraph = first(el, "p")
+        text = clean_text(text_of(paragraph, " ")) if paragraph is not None else None
+    return Embed(
+        "tiktok",
+        url=cite if ref and ref.handle else None,
+        post_id=video_id,
+        author_handle=ref.handle if ref else None,
+        text=text or None,
+    )
+
+
+PLATFORM = Platform(
+    name="tiktok",
+    example_url="https://www.tiktok.com/@scout2015/video/6718335390845095173",
+    example_id="6718335390845095173",
+    match_url=match_url,
+    hosts=frozenset({"tiktok.com", "m.tiktok.com"}),
+    canonical_url=canonical_url,
+    embed_xpath="//blockquote[contains(@class, 'tiktok-embed')] | //iframe[contains(@src, 'tiktok.com/embed')]",
+    parse_embed=parse_embed,
+    embed_markers=("tiktok-embed", "tiktok.com/embed"),
+)

@@ -1,0 +1,220 @@
+"""Twitter / X: status URLs on every host and path form, and every shape a tweet embed takes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from urllib.parse import SplitResult
+
+from ..dates import parse_embed_date
+from .base import (
+    Embed,
+    HtmlElement,
+    Platform,
+    PostRef,
+    absolute,
+    anchors,
+    by_class,
+    clean_text,
+    first,
+    host_of,
+    query_value,
+    split,
+    text_of,
+)
+
+HOSTS = frozenset(
+    {
+        "twitter.com", "x.com", "mobile.twitter.com", "m.twitter.com", "mobile.x.com",
+        "fxtwitter.com", "vxtwitter.com", "fixupx.com", "fixvx.com", "twittpr.com", "nitter.net",
+    }
+)  # fmt: skip
+_NOT_USERS = frozenset({"i", "intent", "share", "search", "hashtag", "home", "explore", "settings"})
+_STATUS = re.compile(r"/(?P<user>\w{1,15})/status(?:es)?/(?P<id>\d{1,20})(?:/|$)")
+_I_STATUS = re.compile(r"/i/(?:web/)?status(?:es)?/(?P<id>\d{1,20})(?:/|$)")
+_STATUSES = re.compile(r"/statuses/(?P<id>\d{1,20})(?:/|$)")
+SIGNATURE = re.compile(r"[—–-]{1,2}\s*(?P<name>[^\n—–]*?)\s*\(@(?P<handle>\w{1,15})\)")
+
+
+def match_url(parts: SplitResult) -> PostRef | None:
+    if host_of(parts) not in HOSTS:
+        return None
+    path = parts.path
+    if path in ("", "/") and parts.fragment.startswith("!/"):
+        path = parts.fragment[1:]  # old hash-bang URLs: twitter.com/#!/user/status/123
+    if m := _STATUS.match(path):
+        user = m.group("user")
+        if user.lower() in _NOT_USERS:
+            return PostRef("twitter", m.group("id"))
+        return PostRef("twitter", m.group("id"), user)
+    if m := _I_STATUS.match(path) or _STATUSES.match(path):
+        return PostRef("twitter", m.group("id"))
+    return None
+
+
+def canonical_url(ref: PostRef) -> str:
+    if ref.handle:
+        return f"https://x.com/{ref.handle}/status/{ref.post_id}"
+    return f"https://x.com/i/status/{ref.post_id}"
+
+
+def _ref(href: str | None, base_url: str | None) -> PostRef | None:
+    url = absolute(href, base_url)
+    parts = split(url) if url else None
+    return match_url(parts) if parts else None
+
+
+def parse_embed(el: HtmlElement, base_url: str | None) -> Embed | None:
+    tag = el.tag if isinstance(el.tag, str) else ""
+    if tag == "amp-twitter":
+        tweet_id = el.get("data-tweetid") or el.get("data-tweet-id")
+        return Embed("twitter", post_id=tweet_id) if tweet_id else None
+    if tag == "iframe":
+        return _from_iframe(el, base_url)
+    classes = set((el.get("class") or "").split())
+    if "tweet" in classes and by_class(el, "tweet-text") is not None:
+        return _from_static_card(el, base_url)
+    embed = _from_blockquote(el, base_url)
+    if embed.post_id is None:
+        tweet_id = el.get("data-tweet-id")
+        inner = el.xpath(".//*[@data-tweet-id]")
+        iframe = first(el, "iframe")
+        if tweet_id is None and inner:
+            tweet_id = inner[0].get("data-tweet-id")
+        if tweet_id is None and iframe is not None:
+            tweet_id = _iframe_id(iframe.get("src"))
+        if tweet_id:
+            embed = replace(embed, post_id=tweet_id)
+    if embed.post_id is None and embed.author_handle is None:
+        return None
+    return embed
+
+
+def _iframe_id(src: str | None) -> str | None:
+    parts = split(absolute(src, None) or "") if src else None
+    if parts is None:
+        return None
+    if "twitter" in (parts.hostname or "") and "/embed/Tweet.html" in parts.path:
+        tweet_id = query_value(parts, "id")
+        return tweet_id if tweet_id and tweet_id.isdigit() else None
+    if host_of(parts) == "twitframe.com":
+        inner = query_value(parts, "url")
+        ref = _ref(inner, None) if inner else None
+        return ref.post_id if ref else None
+    return None
+
+
+def _from_iframe(el: HtmlElement, base_url: str | None) -> Embed | None:
+    # creatorScreenName in the iframe URL is the *article's* author, not the tweet's: never use it.
+    tweet_id = el.get("data-tweet-id") or _iframe_id(el.get("src"))
+    return Embed("twitter", post_id=tweet_id) if tweet_id else None
+
+
+def _from_blockquote(root: HtmlElement, base_url: str | None) -> Embed:
+    status = None
+    status_anchor = None
+    for a, href in anchors(root):
+        ref = _ref(href, base_url)
+        if ref is not None:
+            status, status_anchor = ref, a
+    paragraph = first(root, "p")
+    body = paragraph if paragraph is not None else root
+    text = clean_text(text_of(body)) or None
+    links = tuple(
+        url
+        for a, href in anchors(body)
+        if a is not status_anchor and (url := absolute(href, base_url)) and url.startswith("http")
+    )
+    full = text_of(root, " ")
+    # The signature follows the post's paragraph; a dash inside the post's text is not one.
+    after = full
+    if paragraph is not None:
+        paragraph_text = text_of(paragraph, " ")
+        cut = full.find(paragraph_text)
+        after = full[cut + len(paragraph_text) :] if cut != -1 else full
+    # the last signature-shaped line is the embed's own (a quoted one comes earlier)
+    signature = next(reversed(list(SIGNATURE.finditer(after))), None)
+    name = clean_text(signature.group("name")) if signature else None
+    handle = signature.group("handle") if signature else (status.handle if status else None)
+    published = parse_embed_date(text_of(status_anchor)) if status_anchor is not None else None
+    if paragraph is None and text and signature:
+        text = clean_text(after[: signature.start()]) or None
+    url = absolute(status_anchor.get("href"), base_url) if status_anchor is not None else None
+    return Embed(
+        "twitter",
+        url=url,
+        post_id=status.post_id if status else None,
+        author_name=name or None,
+        author_handle=handle,
+        published=published,
+        text=text,
+        links=links,
+    )
+
+
+def _from_static_card(root: HtmlElement, base_url: str | None) -> Embed:
+    def text_by_class(cls: str) -> str | None:
+        node = by_class(root, cls)
+        return clean_text(text_of(node, " ")) if node is not None else None
+
+    handle = text_by_class("tweet-author-handle")
+    status = None
+    for _, href in anchors(root):
+        status = status or _ref(href, base_url)
+    body = by_class(root, "tweet-text")
+    links = tuple(url for _, href in anchors(body) if (url := absolute(href, base_url))) if body is not None else ()
+    date_text = text_by_class("tweet-date")
+    return Embed(
+        "twitter",
+        url=canonical_url(status) if status else None,
+        post_id=status.post_id if status else None,
+        author_name=text_by_class("tweet-author-name"),
+        author_handle=handle.lstrip("@") if handle else (status.handle if status else None),
+        published=parse_embed_date(date_text) if date_text else None,
+        text=text_by_class("tweet-text"),
+        links=links,
+    )
+
+
+def _shortcode(attrs: dict[str, str]) -> Embed | None:
+    tweet_id = attrs.get("id") or attrs.get("0")
+    if not tweet_id or not tweet_id.isdigit():
+        return None
+    user = attrs.get("user") or attrs.get("1") or None
+    url = f"https://x.com/{user}/status/{tweet_id}" if user else None
+    return Embed("twitter", url=url, post_id=tweet_id, author_handle=user)
+
+
+_TWEET_CLASS = "contains(@class, '{0}')"
+PLATFORM = Platform(
+    name="twitter",
+    example_url="https://twitter.com/nypost/status/1900585367213855037",
+    example_id="1900585367213855037",
+    match_url=match_url,
+    hosts=HOSTS,
+    canonical_url=canonical_url,
+    embed_xpath=" | ".join(
+        [
+            f"//*[{_TWEET_CLASS.format('twitter-tweet')}]",
+            f"//*[{_TWEET_CLASS.format('twitter-video')}]",
+            "//amp-twitter",
+            "//*[@data-tweet-id]",
+            "//iframe[contains(@src, 'twitter.com/embed/Tweet.html') or contains(@src, 'twitframe.com/show')]",
+            f"//div[{_TWEET_CLASS.format('tweet')}][contains(concat(' ', normalize-space(@class), ' '), ' tweet ')]"
+            f"[.//*[{_TWEET_CLASS.format('tweet-text')}]]",
+            "//blockquote[not(@class)][.//a[contains(@href, '/status/')]][contains(., '(@')]",
+        ]
+    ),
+    parse_embed=parse_embed,
+    embed_markers=(
+        "twitter-tweet",
+        "twitter-video",
+        "amp-twitter",
+        "data-tweet-id",
+        "Tweet.html",
+        "twitframe",
+        "tweet-text",
+        "(@",
+    ),
+    shortcodes={"tweet": _shortcode, "x": _shortcode, "twitter": _shortcode},
+)

@@ -1,0 +1,65 @@
+"""YouTube: watch, shorts, live and youtu.be links; embed iframes, amp-youtube and lite-youtube."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import SplitResult
+
+from .base import Embed, HtmlElement, Platform, PostRef, absolute, host_of, query_value, split
+
+_HOSTS = frozenset({"youtube.com", "m.youtube.com", "music.youtube.com", "youtube-nocookie.com"})
+_ID = re.compile(r"^[\w-]{11}$")
+_PATH = re.compile(r"^/(?:embed|shorts|live|v|e)/(?P<id>[\w-]{11})(?:[/?]|$)")
+
+
+def match_url(parts: SplitResult) -> PostRef | None:
+    host = host_of(parts)
+    if host == "youtu.be":
+        video = parts.path.strip("/").split("/")[0]
+        return PostRef("youtube", video) if _ID.match(video) else None
+    if host not in _HOSTS:
+        return None
+    if parts.path in ("/watch", "/watch/"):
+        video = query_value(parts, "v") or ""
+        return PostRef("youtube", video) if _ID.match(video) else None
+    if m := _PATH.match(parts.path):
+        return PostRef("youtube", m.group("id"))
+    return None
+
+
+def canonical_url(ref: PostRef) -> str:
+    return f"https://www.youtube.com/watch?v={ref.post_id}"
+
+
+def parse_embed(el: HtmlElement, base_url: str | None) -> Embed | None:
+    video = el.get("data-videoid") or el.get("videoid")
+    if not video:
+        src = absolute(el.get("src") or el.get("data-src"), base_url)
+        parts = split(src) if src else None
+        ref = match_url(parts) if parts else None
+        video = ref.post_id if ref else None
+    if not video or not _ID.match(video):
+        return None
+    return Embed("youtube", url=f"https://www.youtube.com/watch?v={video}", post_id=video)
+
+
+def _shortcode(attrs: dict[str, str]) -> Embed | None:
+    video = attrs.get("id") or attrs.get("0") or ""
+    if not _ID.match(video):
+        return None
+    return Embed("youtube", url=f"https://www.youtube.com/watch?v={video}", post_id=video)
+
+
+PLATFORM = Platform(
+    name="youtube",
+    example_url="https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+    example_id="dQw4w9WgXcQ",
+    match_url=match_url,
+    hosts=_HOSTS | {"youtu.be"},
+    canonical_url=canonical_url,
+    embed_xpath="//iframe[contains(@src, 'youtube.com/embed/') or contains(@src, 'youtube-nocookie.com/embed/')"
+    " or contains(@data-src, 'youtube.com/embed/')] | //amp-youtube | //lite-youtube",
+    parse_embed=parse_embed,
+    embed_markers=("youtube.com/embed", "youtube-nocookie.com/embed", "amp-youtube", "lite-youtube"),
+    shortcodes={"youtube": _shortcode},
+)
