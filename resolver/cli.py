@@ -6,8 +6,10 @@ Exit codes (CONTRACT.md): 0 every item reached a final answer (ok or dead); 1 so
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, TextIO
@@ -16,10 +18,12 @@ import typer
 
 from . import __version__
 from .errors import ResolverError, SourceError
-from .models import Document
+from .models import Document, ResolvedRecord
 from .output import Format, open_output, write_records
+from .pipeline import Stats
 from .read import expand_sources, read_source
 from .scan import LinkFilter, scan
+from .store import Store
 
 app = typer.Typer(
     name="resolver",
@@ -61,9 +65,13 @@ Sources = Annotated[
 ]
 FormatOpt = Annotated[
     FormatChoice | None,
-    typer.Option("--format", "-f", help="Output format. Default: table on a terminal, else jsonl "
-                 "(with -o: from the file's extension).", show_default=False),
-]  # fmt: skip
+    typer.Option(
+        "--format",
+        "-f",
+        help="Output format. Default: table on a terminal, else jsonl (with -o: from the file's extension).",
+        show_default=False,
+    ),
+]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write here atomically instead of to stdout.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary line.")]
 InputOpt = Annotated[
@@ -112,8 +120,15 @@ def _error(message: str) -> None:
 class SourceReader:
     """Reads every SOURCE in turn, reporting a bad one on stderr and going on; remembers failures."""
 
-    def __init__(self, sources: list[str], input_format: InputFormat | None, *, allow_private: bool = False,
-                 timeout: float = 30.0, quiet: bool = False) -> None:  # fmt: skip
+    def __init__(
+        self,
+        sources: list[str],
+        input_format: InputFormat | None,
+        *,
+        allow_private: bool = False,
+        timeout: float = 30.0,
+        quiet: bool = False,
+    ) -> None:
         self.sources = list(expand_sources(sources))
         self.kind = input_format.value if input_format else None
         self.allow_private = allow_private
@@ -195,6 +210,262 @@ def scan_command(
     if not quiet and sys.stderr.isatty():
         typer.echo(f"resolver: {count} records from {len(reader.sources) - reader.failed} sources", err=True)
     raise typer.Exit(2 if reader.failed else 0)
+
+
+CacheOpt = Annotated[
+    Path | None, typer.Option("--cache", help="The SQLite cache file. Default: in the user's cache directory.")
+]
+NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Keep nothing between runs.")]
+ConcurrencyOpt = Annotated[int, typer.Option("--concurrency", help="Requests in flight at once.", min=1, max=512)]
+PerHostOpt = Annotated[
+    int, typer.Option("--per-host", help="Requests in flight to one host at once (politeness).", min=1, max=128)
+]
+MaxHopsOpt = Annotated[int, typer.Option("--max-hops", help="Longest redirect chain followed.", min=1, max=50)]
+CassetteOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--cassette", help="Replay HTTP from this vcrpy YAML cassette; touch no network.", exists=True, dir_okay=False
+    ),
+]
+DeadlineOpt = Annotated[
+    float | None, typer.Option("--deadline", help="Seconds for the whole run; unfinished items end as errors.")
+]
+RetriesOpt = Annotated[int, typer.Option("--retries", help="Extra tries for 408, 429, 5xx and network errors.", min=0)]
+
+
+@dataclass
+class NetSettings:
+    cache: Path | None
+    no_cache: bool
+    concurrency: int
+    per_host: int
+    timeout: float
+    max_hops: int
+    allow_private: bool
+    cassette: Path | None
+    deadline: float | None
+    retries: int
+    quiet: bool
+
+
+def _store(settings: NetSettings) -> Store:
+    from .store import MemoryStore, SQLiteStore, default_cache_path
+
+    if settings.no_cache:
+        return MemoryStore()
+    return SQLiteStore(settings.cache or default_cache_path())
+
+
+async def _resolve_run(
+    docs: list[Document], settings: NetSettings, links: LinkFilter, whole_page: bool, stats: Stats
+) -> list[ResolvedRecord]:
+    from .cassette import CassetteTransport
+    from .net import HostLimiter, RetryPolicy, make_client
+    from .pipeline import RunOptions, run
+    from .platforms.fetch import default_fetchers
+    from .resolve import ResolveOptions
+
+    transport = CassetteTransport.from_paths(settings.cassette) if settings.cassette else None
+    options = RunOptions(
+        links=links,
+        whole_page=whole_page,
+        concurrency=settings.concurrency,
+        deadline=settings.deadline,
+        resolve=ResolveOptions(
+            max_hops=settings.max_hops,
+            allow_private=settings.allow_private,
+            policy=RetryPolicy(attempts=settings.retries + 1),
+            limiter=HostLimiter(per_host=min(settings.per_host, settings.concurrency)),
+        ),
+    )
+    store = _store(settings)
+    try:
+        async with make_client(
+            transport=transport,
+            allow_private=settings.allow_private,
+            concurrency=settings.concurrency,
+            per_host=settings.per_host,
+            timeout=settings.timeout,
+        ) as client:
+            with _ProgressBar(quiet=settings.quiet) as bar:
+                return await run(
+                    docs,
+                    client=client,
+                    store=store,
+                    options=options,
+                    progress=bar.update,
+                    stats=stats,
+                    fetchers=default_fetchers(),
+                    on_document_error=_scan_failed,
+                )
+    finally:
+        store.close()
+
+
+def _scan_failed(doc: Document, exc: Exception) -> None:
+    _error(f"{doc.source}: could not scan: {type(exc).__name__}: {exc}")
+
+
+class _ProgressBar:
+    """Links resolved so far, on stderr, only on a terminal."""
+
+    def __init__(self, *, quiet: bool) -> None:
+        self.enabled = not quiet and sys.stderr.isatty()
+        self._progress: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> _ProgressBar:
+        if self.enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(
+                TextColumn("resolving"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=_stderr_console(),
+                transient=True,
+            )
+            self._progress.__enter__()
+            self._task = self._progress.add_task("resolving", total=None)
+        return self
+
+    def update(self, done: int, total: int) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, completed=done, total=total)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(None, None, None)
+
+
+def _exit_code(records: list[ResolvedRecord], failed_sources: int) -> int:
+    if failed_sources:
+        return 2
+    if any(r.resolution is not None and r.resolution.status in ("error", "blocked") for r in records):
+        return 1
+    return 0
+
+
+def _summary(records: list[ResolvedRecord], stats: Stats, quiet: bool) -> None:
+    if quiet:
+        return
+    counts: dict[str, int] = {}
+    for r in records:
+        status = r.resolution.status if r.resolution else "ok"
+        counts[status] = counts.get(status, 0) + 1
+    parts = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    typer.echo(
+        f"resolver: {len(records)} records ({parts or 'none'}); {stats.urls} distinct URLs, "
+        f"{stats.fetched} fetched, {stats.from_cache} from cache",
+        err=True,
+    )
+
+
+@app.command("resolve")
+def resolve_command(
+    sources: Sources,
+    format: FormatOpt = None,
+    output: OutputOpt = None,
+    quiet: QuietOpt = False,
+    input_format: InputOpt = None,
+    links: LinksOpt = LinksChoice.all,
+    whole_page: WholePageOpt = False,
+    cache: CacheOpt = None,
+    no_cache: NoCacheOpt = False,
+    concurrency: ConcurrencyOpt = 32,
+    per_host: PerHostOpt = 8,
+    timeout: TimeoutOpt = 15.0,
+    max_hops: MaxHopsOpt = 10,
+    allow_private: AllowPrivateOpt = False,
+    cassette: CassetteOpt = None,
+    deadline: DeadlineOpt = None,
+    retries: RetriesOpt = 3,
+) -> None:
+    """Scan, then follow every link's redirects and fetch each post's metadata.
+
+    Every answer is cached, so a re-run sends only the new requests.
+    Example: resolver resolve article.html --format table
+    """
+    settings = NetSettings(
+        cache, no_cache, concurrency, per_host, timeout, max_hops, allow_private, cassette, deadline, retries, quiet
+    )
+    reader = SourceReader(sources, input_format, allow_private=allow_private, timeout=timeout, quiet=quiet)
+    docs = list(reader)
+    stats = Stats()
+    try:
+        records = asyncio.run(_resolve_run(docs, settings, links.value, whole_page, stats))
+    except ResolverError as exc:
+        _error(str(exc))
+        raise typer.Exit(2) from None
+    fmt = _format_for(format, output)
+    with open_output(str(output) if output else None) as stream:
+        write_records((r.to_dict() for r in records), fmt, stream)
+    _summary(records, stats, quiet)
+    raise typer.Exit(_exit_code(records, reader.failed))
+
+
+@app.command("rewrite")
+def rewrite_command(
+    source: Annotated[str, typer.Argument(help="One article: a file, a URL, or - for stdin.", show_default=False)],
+    output: OutputOpt = None,
+    quiet: QuietOpt = False,
+    input_format: InputOpt = None,
+    cache: CacheOpt = None,
+    no_cache: NoCacheOpt = False,
+    concurrency: ConcurrencyOpt = 32,
+    per_host: PerHostOpt = 8,
+    timeout: TimeoutOpt = 15.0,
+    max_hops: MaxHopsOpt = 10,
+    allow_private: AllowPrivateOpt = False,
+    cassette: CassetteOpt = None,
+    deadline: DeadlineOpt = None,
+    retries: RetriesOpt = 3,
+) -> None:
+    """Print the article with every shortened link replaced by its canonical URL, nothing else changed.
+
+    Links that did not resolve stay as they were. Example: resolver rewrite post.md -o post.expanded.md
+    """
+    from .rewrite import rewrite
+
+    settings = NetSettings(
+        cache, no_cache, concurrency, per_host, timeout, max_hops, allow_private, cassette, deadline, retries, quiet
+    )
+    reader = SourceReader([source], input_format, allow_private=allow_private, timeout=timeout, quiet=quiet)
+    docs = list(reader)
+    if not docs:
+        raise typer.Exit(2)
+    stats = Stats()
+    try:
+        records = asyncio.run(_resolve_run(docs, settings, "short", False, stats))
+    except ResolverError as exc:
+        _error(str(exc))
+        raise typer.Exit(2) from None
+    data = rewrite(docs[0], records)
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        _write_bytes_atomically(output, data)
+    _summary(records, stats, quiet)
+    raise typer.Exit(_exit_code(records, reader.failed))
+
+
+def _write_bytes_atomically(path: Path, data: bytes) -> None:
+    import os
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 @app.command("platforms")

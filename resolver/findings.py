@@ -42,8 +42,9 @@ class Collector:
     def __post_init__(self) -> None:
         self.lines = LineIndex(self.doc.text)
 
-    def add_link(self, raw: str, url: str, start: int, end: int, *, in_post: bool = False,
-                 embed: Embed | None = None) -> None:  # fmt: skip
+    def add_link(
+        self, raw: str, url: str, start: int, end: int, *, in_post: bool = False, embed: Embed | None = None
+    ) -> None:
         """A link, and — when it points at a post other than its own embed — a linked post."""
         line = self.lines.line(start)
         self.findings.append(Link(self.doc.source, raw, url, shortener_host(url), in_post, (start, end), line))
@@ -54,11 +55,20 @@ class Collector:
             return  # the embed's own permalink, not another post
         self.findings.append(
             Post(
-                self.doc.source, ref.platform, url, ref.post_id, None,
+                self.doc.source,
+                ref.platform,
+                url,
+                ref.post_id,
+                None,
                 ref.handle if ref.platform in ("twitter", "tiktok", "threads") else None,
-                None, None, (), False, (start, end), line,
+                None,
+                None,
+                (),
+                False,
+                (start, end),
+                line,
             )
-        )  # fmt: skip
+        )
 
     def add_embed(self, embed: Embed, start: int, end: int) -> None:
         self.embeds.append((start, end, embed))

@@ -267,8 +267,9 @@ def _embed_elements(root: Any, text: str) -> list[tuple[Any, Platform]]:
     return chosen
 
 
-def _embeds(doc: Document, text: str, root: Any, smap: SourceMap, base: str | None,
-            offset: int = 0) -> Iterator[tuple[int, int, Embed, Any]]:  # fmt: skip
+def _embeds(
+    doc: Document, text: str, root: Any, smap: SourceMap, base: str | None, offset: int = 0
+) -> Iterator[tuple[int, int, Embed, Any]]:
     for el, platform in _embed_elements(root, text):
         assert platform.parse_embed is not None
         embed = platform.parse_embed(el, base)
@@ -367,8 +368,7 @@ def scan_html(doc: Document, *, whole_page: bool = False) -> list[Finding]:
 _TAGS_AND_SPACE = re.compile(r"<script\b.*?</script\s*>|<[^>]*>|\s+", re.DOTALL | re.IGNORECASE)
 
 
-def _merge_repeats(text: str, embeds: Iterable[tuple[int, int, Embed, Any]]
-                   ) -> list[tuple[int, int, Embed, list[Any]]]:  # fmt: skip
+def _merge_repeats(text: str, embeds: Iterable[tuple[int, int, Embed, Any]]) -> list[tuple[int, int, Embed, list[Any]]]:
     """One post rendered twice in a row (the widget's iframe beside the blockquote it replaced) is one
     embed: merge neighbours with the same post id and nothing visible between them."""
     merged: list[tuple[int, int, Embed, list[Any]]] = []
@@ -400,8 +400,15 @@ _TEXT_NODES = lxml.etree.XPath(
 _MAYBE_URL = re.compile(r"[^\s.]\.[^\s.]")
 
 
-def _text_urls(text: str, root: Any, smap: SourceMap, out: Collector, embeds: dict[Any, Embed],
-               furniture: dict[Any, bool], whole_page: bool) -> None:  # fmt: skip
+def _text_urls(
+    text: str,
+    root: Any,
+    smap: SourceMap,
+    out: Collector,
+    embeds: dict[Any, Embed],
+    furniture: dict[Any, bool],
+    whole_page: bool,
+) -> None:
     """URLs written as visible text outside any link (a pasted address, a copied tweet's t.co)."""
     cursor = 0
     for chunk in _TEXT_NODES(root):
@@ -424,8 +431,9 @@ def _text_urls(text: str, root: Any, smap: SourceMap, out: Collector, embeds: di
             if pos is None:
                 continue
             cursor = pos + len(found.raw)
-            out.add_link(found.raw, absolute_url(found.raw), pos, pos + len(found.raw), in_post=embed is not None,
-                         embed=embed)  # fmt: skip
+            out.add_link(
+                found.raw, absolute_url(found.raw), pos, pos + len(found.raw), in_post=embed is not None, embed=embed
+            )
 
 
 def _find_in_text(text: str, raw: str, cursor: int) -> int | None:

@@ -21,6 +21,8 @@ class Document:
     text: str
     kind: ContentKind
     base_url: str | None = None
+    raw: bytes | None = field(default=None, repr=False)  # the bytes as read, for byte-exact rewriting
+    encoding: str | None = None  # the codec the text was decoded with
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,8 +115,14 @@ def _public_resolver() -> Any:
     return PublicOnlyResolver()
 
 
-def make_client(*, transport: httpx.AsyncBaseTransport | None = None, allow_private: bool = False,
-                concurrency: int = 32, per_host: int = 8, timeout: float = 15.0) -> httpx.AsyncClient:  # fmt: skip
+def make_client(
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    allow_private: bool = False,
+    concurrency: int = 32,
+    per_host: int = 8,
+    timeout: float = 15.0,
+) -> httpx.AsyncClient:
     """An AsyncClient with an honest User-Agent, redirects off, and the address guard at connect time."""
     if transport is None:
         transport = _aiohttp_transport(allow_private=allow_private, concurrency=concurrency, per_host=per_host)
@@ -186,9 +192,16 @@ class RetryableStatus(Exception):
         self.response = response
 
 
-async def fetch_once(client: httpx.AsyncClient, url: str, *, method: str = "GET", max_body: int = 262_144,
-                     read_body: Callable[[HopResponse], bool] | None = None, allow_private: bool = False,
-                     headers: dict[str, str] | None = None) -> HopResponse:  # fmt: skip
+async def fetch_once(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    method: str = "GET",
+    max_body: int = 262_144,
+    read_body: Callable[[HopResponse], bool] | None = None,
+    allow_private: bool = False,
+    headers: dict[str, str] | None = None,
+) -> HopResponse:
     """One request, redirects off. Reads the body only if ``read_body`` says so, and never past the cap."""
     request_url = httpx.URL(url)
     check_url_allowed(request_url, allow_private=allow_private)
@@ -282,8 +295,7 @@ def _is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, (RetryableStatus, httpx.TransportError))
 
 
-async def fetch_with_retry(client: httpx.AsyncClient, url: str, *, policy: RetryPolicy,
-                           **kwargs: Any) -> HopResponse:  # fmt: skip
+async def fetch_with_retry(client: httpx.AsyncClient, url: str, *, policy: RetryPolicy, **kwargs: Any) -> HopResponse:
     """``fetch_once`` under the retry policy. After the last try a retryable status is returned as is."""
     try:
         async for attempt in policy.retrying():
@@ -323,9 +335,14 @@ _ = defaultdict  # keep import used for typing clarity in future per-host counte
 # --- article sources ------------------------------------------------------------------------------------
 
 
-def fetch_article(url: str, *, allow_private: bool = False, timeout: float = 30.0,
-                  transport: httpx.AsyncBaseTransport | None = None,
-                  max_bytes: int = 64 * 1024 * 1024) -> tuple[bytes, str | None, str]:  # fmt: skip
+def fetch_article(
+    url: str,
+    *,
+    allow_private: bool = False,
+    timeout: float = 30.0,
+    transport: httpx.AsyncBaseTransport | None = None,
+    max_bytes: int = 64 * 1024 * 1024,
+) -> tuple[bytes, str | None, str]:
     """GET an article given as a SOURCE, following up to 10 redirects: (body, content type, final URL)."""
 
     async def run() -> tuple[bytes, str | None, str]:
@@ -334,9 +351,13 @@ def fetch_article(url: str, *, allow_private: bool = False, timeout: float = 30.
             for _ in range(11):
                 policy = RetryPolicy(attempts=3)
                 response = await fetch_with_retry(
-                    client, current, policy=policy, max_body=max_bytes, allow_private=allow_private,
+                    client,
+                    current,
+                    policy=policy,
+                    max_body=max_bytes,
+                    allow_private=allow_private,
                     read_body=lambda r: r.status < 300 or r.status >= 400,
-                )  # fmt: skip
+                )
                 location = response.headers.get("location")
                 if 300 <= response.status < 400 and location:
                     current = str(httpx.URL(current).join(location))

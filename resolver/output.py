@@ -19,10 +19,30 @@ from typing import Any, Literal, TextIO
 Format = Literal["jsonl", "json", "csv", "table"]
 
 CSV_COLUMNS = (
-    "source", "kind", "line", "span", "platform", "raw", "url", "shortener", "in_post", "post_id",
-    "author_name", "author_handle", "published", "text", "links", "embedded", "status", "final_url",
-    "canonical_url", "hops", "error", "post", "archive",
-)  # fmt: skip
+    "source",
+    "kind",
+    "line",
+    "span",
+    "platform",
+    "raw",
+    "url",
+    "shortener",
+    "in_post",
+    "post_id",
+    "author_name",
+    "author_handle",
+    "published",
+    "text",
+    "links",
+    "embedded",
+    "status",
+    "final_url",
+    "canonical_url",
+    "hops",
+    "error",
+    "post",
+    "archive",
+)
 
 
 def _flat(value: Any) -> str:
@@ -101,8 +121,11 @@ def _table(items: list[dict[str, Any]], stream: TextIO) -> None:
             archive = r.get("archive") or {}
             row.append(archive.get("wayback_url") or archive.get("error") or "")
         table.add_row(*row)
-    Console(file=stream, force_terminal=stream.isatty() if hasattr(stream, "isatty") else False,
-            width=None if stream.isatty() else 160).print(table)  # fmt: skip
+    Console(
+        file=stream,
+        force_terminal=stream.isatty() if hasattr(stream, "isatty") else False,
+        width=None if stream.isatty() else 160,
+    ).print(table)
 
 
 def table_columns(resolved: bool, archived: bool) -> int:

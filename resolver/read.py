@@ -27,33 +27,45 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 _META_CHARSET = re.compile(rb"""<meta[^>]+?charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE)
-_WHATWG_ALIASES = {"latin-1": "cp1252", "latin1": "cp1252", "iso-8859-1": "cp1252", "ascii": "cp1252",
-                   "us-ascii": "cp1252", "iso8859-1": "cp1252", "x-user-defined": "cp1252"}  # fmt: skip
+_WHATWG_ALIASES = {
+    "latin-1": "cp1252",
+    "latin1": "cp1252",
+    "iso-8859-1": "cp1252",
+    "ascii": "cp1252",
+    "us-ascii": "cp1252",
+    "iso8859-1": "cp1252",
+    "x-user-defined": "cp1252",
+}
 
 Fetcher = Callable[[str], tuple[bytes, str | None, str]]  # url → (body, content-type, final url)
 
 
 def decode(data: bytes, content_type: str | None = None) -> str:
     """Decode a source's bytes to text (see module docstring for the order of evidence)."""
+    return decode_with_encoding(data, content_type)[0]
+
+
+def decode_with_encoding(data: bytes, content_type: str | None = None) -> tuple[str, str]:
+    """The text and the codec it was decoded with (a BOM-marked codec is named with ``-sig``)."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
-            return data[len(bom) :].decode(encoding, errors="replace")
+            return data[len(bom) :].decode(encoding, errors="replace"), f"{encoding}-sig"
     declared = _declared_charset(data, content_type)
     if declared and declared not in ("utf-8", "utf8"):
         try:
-            return data.decode(declared, errors="replace")
+            return data.decode(declared, errors="replace"), declared
         except LookupError:
             pass
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as exc:
         bad = data[exc.start : exc.start + 4096]
         replaced = bad.decode("utf-8", errors="replace").count("\ufffd")
         non_ascii = sum(1 for b in data[:65536] if b >= 0x80)
         # Mostly valid UTF-8 with a few broken bytes: keep UTF-8. Otherwise it is a legacy 8-bit page.
         if declared in ("utf-8", "utf8") or replaced * 20 < max(non_ascii, 1) // 4:
-            return data.decode("utf-8", errors="replace")
-        return data.decode("cp1252", errors="replace")
+            return data.decode("utf-8", errors="replace"), "utf-8"
+        return data.decode("cp1252", errors="replace"), "cp1252"
 
 
 def _declared_charset(data: bytes, content_type: str | None) -> str | None:
@@ -92,15 +104,21 @@ def detect_kind(text: str) -> ContentKind:
     return "text"
 
 
-def document(source: str, data: bytes, *, kind: ContentKind | None = None,
-             content_type: str | None = None, base_url: str | None = None) -> Document:  # fmt: skip
+def document(
+    source: str,
+    data: bytes,
+    *,
+    kind: ContentKind | None = None,
+    content_type: str | None = None,
+    base_url: str | None = None,
+) -> Document:
     if len(data) > MAX_SOURCE_BYTES:
         raise SourceError(source, f"larger than {MAX_SOURCE_BYTES // 2**20} MiB; refused")
-    text = decode(data, content_type)
+    text, encoding = decode_with_encoding(data, content_type)
     if kind is None:
         ctype = (content_type or "").lower()
         kind = "html" if "html" in ctype else ("markdown" if "markdown" in ctype else detect_kind(text))
-    return Document(source=source, text=text, kind=kind, base_url=base_url)
+    return Document(source=source, text=text, kind=kind, base_url=base_url, raw=data, encoding=encoding)
 
 
 def expand_sources(sources: Iterable[str]) -> Iterator[str]:

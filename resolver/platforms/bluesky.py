@@ -88,8 +88,8 @@ def _shortcode(attrs: dict[str, str]) -> Embed | None:
 
 PLATFORM = Platform(
     name="bluesky",
-    example_url="https://bsky.app/profile/bsky.app/post/3l6oveex3ii2l",
-    example_id="3l6oveex3ii2l",
+    example_url="https://bsky.app/profile/test.marshal.dev/post/3kaheyt6vpc22",
+    example_id="3kaheyt6vpc22",
     match_url=match_url,
     hosts=frozenset({"bsky.app", "staging.bsky.app", "embed.bsky.app"}),
     canonical_url=canonical_url,

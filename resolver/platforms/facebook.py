@@ -14,8 +14,16 @@ _PATHS = [
     re.compile(r"^/share/[prv]/(?P<id>\w{5,25})"),
     re.compile(r"^/groups/(?P<page>[\w.-]+)/(?:posts|permalink)/(?P<id>\d{5,25})"),
 ]
-_QUERY_IDS = {"/permalink.php": "story_fbid", "/story.php": "story_fbid", "/watch": "v", "/watch/": "v",
-              "/photo.php": "fbid", "/photo": "fbid", "/photo/": "fbid", "/video.php": "v"}  # fmt: skip
+_QUERY_IDS = {
+    "/permalink.php": "story_fbid",
+    "/story.php": "story_fbid",
+    "/watch": "v",
+    "/watch/": "v",
+    "/photo.php": "fbid",
+    "/photo": "fbid",
+    "/photo/": "fbid",
+    "/video.php": "v",
+}
 
 
 def match_url(parts: SplitResult) -> PostRef | None:
@@ -57,8 +65,8 @@ def parse_embed(el: HtmlElement, base_url: str | None) -> Embed | None:
 
 PLATFORM = Platform(
     name="facebook",
-    example_url="https://www.facebook.com/20531316728/posts/10154009990506729/",
-    example_id="10154009990506729",
+    example_url="https://www.facebook.com/rubyonrailstogo/posts/3610333842332884",
+    example_id="3610333842332884",
     match_url=match_url,
     hosts=_HOSTS,
     canonical_url=canonical_url,

@@ -68,8 +68,8 @@ def _shortcode(attrs: dict[str, str]) -> Embed | None:
 
 PLATFORM = Platform(
     name="instagram",
-    example_url="https://www.instagram.com/p/BUawPlPF_Rx/",
-    example_id="BUawPlPF_Rx",
+    example_url="https://www.instagram.com/p/B9bOM-6Ax_d/",
+    example_id="B9bOM-6Ax_d",
     match_url=match_url,
     hosts=_HOSTS,
     canonical_url=canonical_url,

@@ -88,8 +88,8 @@ def _shortcode(attrs: dict[str, str]) -> Embed | None:
 
 PLATFORM = Platform(
     name="mastodon",
-    example_url="https://mastodon.social/@Gargron/109318821117356215",
-    example_id="109318821117356215",
+    example_url="https://mastodon.example/@mastodonpy_test/117020583223442465",
+    example_id="117020583223442465",
     match_url=match_url,
     hosts=None,
     canonical_url=canonical_url,

@@ -58,8 +58,8 @@ def parse_embed(el: HtmlElement, base_url: str | None) -> Embed | None:
 
 PLATFORM = Platform(
     name="tiktok",
-    example_url="https://www.tiktok.com/@scout2015/video/6718335390845095173",
-    example_id="6718335390845095173",
+    example_url="https://www.tiktok.com/@shmemmmy/video/7005293332821822726",
+    example_id="7005293332821822726",
     match_url=match_url,
     hosts=frozenset({"tiktok.com", "m.tiktok.com"}),
     canonical_url=canonical_url,

@@ -25,10 +25,19 @@ from .base import (
 
 HOSTS = frozenset(
     {
-        "twitter.com", "x.com", "mobile.twitter.com", "m.twitter.com", "mobile.x.com",
-        "fxtwitter.com", "vxtwitter.com", "fixupx.com", "fixvx.com", "twittpr.com", "nitter.net",
+        "twitter.com",
+        "x.com",
+        "mobile.twitter.com",
+        "m.twitter.com",
+        "mobile.x.com",
+        "fxtwitter.com",
+        "vxtwitter.com",
+        "fixupx.com",
+        "fixvx.com",
+        "twittpr.com",
+        "nitter.net",
     }
-)  # fmt: skip
+)
 _NOT_USERS = frozenset({"i", "intent", "share", "search", "hashtag", "home", "explore", "settings"})
 _STATUS = re.compile(r"/(?P<user>\w{1,15})/status(?:es)?/(?P<id>\d{1,20})(?:/|$)")
 _I_STATUS = re.compile(r"/i/(?:web/)?status(?:es)?/(?P<id>\d{1,20})(?:/|$)")
@@ -188,8 +197,8 @@ def _shortcode(attrs: dict[str, str]) -> Embed | None:
 _TWEET_CLASS = "contains(@class, '{0}')"
 PLATFORM = Platform(
     name="twitter",
-    example_url="https://twitter.com/nypost/status/1900585367213855037",
-    example_id="1900585367213855037",
+    example_url="https://twitter.com/RailsGirlsSoC/status/702136612822634496",
+    example_id="702136612822634496",
     match_url=match_url,
     hosts=HOSTS,
     canonical_url=canonical_url,

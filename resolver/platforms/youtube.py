@@ -52,8 +52,8 @@ def _shortcode(attrs: dict[str, str]) -> Embed | None:
 
 PLATFORM = Platform(
     name="youtube",
-    example_url="https://www.youtube.com/watch?v=dQw4w9WgXcQ",
-    example_id="dQw4w9WgXcQ",
+    example_url="https://www.youtube.com/watch?v=pO5L6vXtxsI",
+    example_id="pO5L6vXtxsI",
     match_url=match_url,
     hosts=_HOSTS | {"youtu.be"},
     canonical_url=canonical_url,

@@ -1,0 +1,185 @@
+"""URL → Resolution: follow a link hop by hop to where it ends, and name that place canonically.
+
+Each hop is one GET with redirects off (retried by the net policy). A hop leads on by an HTTP redirect
+(3xx + Location, or a ``Refresh`` header), by HTML (``<meta http-equiv=refresh>``), by a script
+(``location.replace("…")`` as t.co serves browsers) or by an interstitial page's link (lnkd.in). Following
+stops without a request at a URL that is a platform's post, and stops with ``blocked`` at a loop, the hop
+limit or a refused address. In a record, a hop's ``via`` says how that hop led on to the next one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import httpx
+
+from .errors import BlockedError, CassetteMissError, FetchError
+from .models import Hop, HopVia, Resolution
+from .net import HopResponse, HostLimiter, RetryPolicy, fetch_with_retry
+from .pages import read_page
+from .platforms import canonical_post_url, match_post_url
+from .urls import canonical_url, same_site, shortener_host, tco_for_pic
+
+HTML_TYPES = ("text/html", "application/xhtml+xml", "")
+MAX_META_REFRESH_DELAY = 10.0  # a longer refresh is a page reloading itself, not a redirect
+SMALL_PAGE = 4096  # script redirects are trusted on shortener hosts and on pages this small
+_LOGIN_PATHS = ("/login", "/accounts/login", "/signin", "/common/browser.php", "/checkpoint", "/auth/")
+
+
+@dataclass
+class ResolveOptions:
+    max_hops: int = 10
+    allow_private: bool = False
+    max_body: int = 262_144
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    limiter: HostLimiter = field(default_factory=HostLimiter)
+
+
+def first_url(url: str) -> str:
+    """The URL actually requested first: pic.twitter.com/CODE is the t.co code CODE."""
+    return tco_for_pic(url) or url
+
+
+def post_resolution(url: str, hops: tuple[Hop, ...] = (), title: str | None = None) -> Resolution | None:
+    ref = match_post_url(url)
+    if ref is None:
+        return None
+    return Resolution(url, "ok", url, canonical_post_url(ref), hops, None, title)
+
+
+async def resolve_url(url: str, client: httpx.AsyncClient, options: ResolveOptions | None = None) -> Resolution:
+    """Follow ``url`` to its end. Never raises for one bad link: the outcome is data on the Resolution."""
+    options = options or ResolveOptions()
+    start = first_url(url)
+    if (done := post_resolution(start)) is not None:
+        return Resolution(url, done.status, done.final_url, done.canonical_url)
+    hops: list[Hop] = []
+    seen: set[str] = set()
+    current = start
+    while True:
+        if current in seen:
+            return _end(url, "blocked", current, hops, f"redirect loop back to {current}")
+        if len(hops) >= options.max_hops:
+            return _end(url, "blocked", current, hops, f"too many hops (more than {options.max_hops})")
+        seen.add(current)
+        try:
+            async with options.limiter.slot(current):
+                response = await fetch_with_retry(
+                    client,
+                    current,
+                    policy=options.policy,
+                    max_body=options.max_body,
+                    allow_private=options.allow_private,
+                    read_body=_wants_body,
+                )
+        except BlockedError as exc:
+            return _end(url, "blocked", current, hops, str(exc))
+        except CassetteMissError as exc:
+            return _end(url, "error", current, hops, str(exc))
+        except httpx.TimeoutException:
+            return _end(url, "error", current, hops, f"timed out fetching {current}")
+        except httpx.TransportError as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            return _end(url, "error", current, hops, f"could not connect to {httpx.URL(current).host}: {reason}")
+        except FetchError as exc:
+            return _end(url, "error", current, hops, str(exc))
+        except httpx.InvalidURL as exc:
+            return _end(url, "error", current, hops, f"invalid URL: {exc}")
+
+        nxt, via = _next_url(response)
+        hops.append(Hop(current, response.status, via if nxt else "http"))
+        if nxt is not None:
+            if _is_login_wall(nxt) and not _is_login_wall(current):
+                # A login or "unsupported browser" page is not where the link leads: stop before it.
+                return _final(url, current, hops, response)
+            if (done := post_resolution(nxt, tuple(hops))) is not None:
+                return Resolution(url, "ok", nxt, done.canonical_url, tuple(hops))
+            current = nxt
+            continue
+        return _classify(url, current, hops, response)
+
+
+def _wants_body(response: HopResponse) -> bool:
+    return response.status == 200 and response.content_type in HTML_TYPES
+
+
+def _next_url(response: HopResponse) -> tuple[str | None, HopVia]:
+    base = response.url
+    if 300 <= response.status < 400 and (location := response.headers.get("location")):
+        return _join(base, location), "http"
+    if refresh := response.headers.get("refresh"):
+        from .pages import parse_refresh
+
+        parsed = parse_refresh(refresh, base)
+        if parsed and parsed[0] <= MAX_META_REFRESH_DELAY:
+            return parsed[1], "http"
+    if response.status != 200 or not response.body:
+        return None, "http"
+    facts = read_page(response.text(), base)
+    if facts.refresh and facts.refresh[0] <= MAX_META_REFRESH_DELAY and facts.refresh[1] != base:
+        return facts.refresh[1], "meta-refresh"
+    trusted = shortener_host(base) is not None or len(response.body) <= SMALL_PAGE
+    if trusted and facts.script_redirect and facts.script_redirect != base:
+        return facts.script_redirect, "script"
+    if facts.interstitial and shortener_host(base) is not None:
+        return facts.interstitial, "interstitial"
+    if shortener_host(base) and facts.title and facts.title.startswith(("http://", "https://")):
+        return facts.title, "meta-refresh"
+    return None, "http"
+
+
+def _join(base: str, location: str) -> str:
+    try:
+        return str(httpx.URL(base).join(location.strip()))
+    except (httpx.InvalidURL, ValueError):
+        return location.strip()
+
+
+def _is_login_wall(url: str) -> bool:
+    path = httpx.URL(url).path.lower()
+    return any(path.startswith(p) or p in path for p in _LOGIN_PATHS)
+
+
+def _classify(url: str, current: str, hops: list[Hop], response: HopResponse) -> Resolution:
+    status = response.status
+    if status in (404, 410):
+        return _end(url, "dead", current, hops, f"HTTP {status}: the page is gone")
+    if status >= 400 or 300 <= status < 400:
+        what = "rate limited (HTTP 429) after retries" if status == 429 else f"HTTP {status}"
+        if status >= 500:
+            what = f"server error (HTTP {status}) after retries"
+        if 300 <= status < 400:
+            what = f"HTTP {status} without a Location"
+        return _end(url, "error", current, hops, what)
+    if shortener_host(current) is not None:
+        return _end(url, "dead", current, hops, f"{shortener_host(current)} answered without a target")
+    return _final(url, current, hops, response)
+
+
+def _final(url: str, current: str, hops: list[Hop], response: HopResponse) -> Resolution:
+    title = None
+    canonical = current
+    if response.body:
+        facts = read_page(response.text(), current)
+        title = facts.title
+        declared = facts.canonical or facts.og_url
+        if declared and _sane_canonical(current, declared):
+            canonical = declared
+    if (post := post_resolution(canonical, tuple(hops), title)) is not None:
+        return Resolution(url, "ok", current, post.canonical_url, tuple(hops), None, title)
+    return Resolution(url, "ok", current, canonical_url(canonical), tuple(hops), None, title)
+
+
+def _sane_canonical(current: str, declared: str) -> bool:
+    """rel=canonical is honoured when it stays on the same site and does not collapse a page to the home page."""
+    if not declared.startswith(("http://", "https://")) or not same_site(current, declared):
+        return False
+    declared_path = httpx.URL(declared).path
+    return not (declared_path in ("", "/") and httpx.URL(current).path not in ("", "/"))
+
+
+def _end(
+    url: str, status: Literal["ok", "dead", "blocked", "error"], current: str, hops: list[Hop], error: str
+) -> Resolution:
+    return Resolution(url, status, current, None, tuple(hops), error)
