@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 import yaml
 
-from .errors import CassetteMissError
+from .errors import CassetteMissError, ResolverError
 
 
 def _key(method: str, url: str) -> tuple[str, str]:
@@ -50,10 +50,18 @@ class CassetteTransport(httpx.AsyncBaseTransport):
 
     @classmethod
     def from_paths(cls, *paths: str | Path) -> CassetteTransport:
+        """Load cassette files; a directory stands for every ``.yaml``/``.yml`` file under it."""
         interactions: list[dict[str, Any]] = []
-        for path in paths:
-            data = yaml.load(Path(path).read_text("utf-8"), Loader=_Loader)
-            interactions.extend((data or {}).get("interactions") or [])
+        for path in _expand(paths):
+            try:
+                data = yaml.load(path.read_text("utf-8"), Loader=_Loader)  # SafeLoader subclass
+                found = (data or {}).get("interactions") or []
+                for interaction in found:
+                    _key(interaction["request"]["method"], interaction["request"]["uri"])
+            except (OSError, yaml.YAMLError, AttributeError, KeyError, TypeError) as exc:
+                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise ResolverError(f"cassette {path}: not a readable vcrpy cassette ({reason})") from None
+            interactions.extend(found)
         return cls(interactions)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -77,6 +85,16 @@ class CassetteTransport(httpx.AsyncBaseTransport):
         status = response.get("status", {})
         code = int(status.get("code", 200) if isinstance(status, dict) else status)
         return httpx.Response(code, headers=headers, stream=httpx.ByteStream(content or b""), request=request)
+
+
+def _expand(paths: Iterable[str | Path]) -> list[Path]:
+    out: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            out.extend(sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml")))
+        else:
+            out.append(path)
+    return out
 
 
 def _listify(values: Any) -> list[str]:

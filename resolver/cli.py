@@ -224,7 +224,9 @@ MaxHopsOpt = Annotated[int, typer.Option("--max-hops", help="Longest redirect ch
 CassetteOpt = Annotated[
     Path | None,
     typer.Option(
-        "--cassette", help="Replay HTTP from this vcrpy YAML cassette; touch no network.", exists=True, dir_okay=False
+        "--cassette",
+        help="Replay HTTP from this vcrpy YAML cassette (a directory: all cassettes in it); touch no network.",
+        exists=True,
     ),
 ]
 DeadlineOpt = Annotated[

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import email.utils
 import ipaddress
+import random
 import socket
 import time
 from collections import defaultdict
@@ -31,7 +32,6 @@ from tenacity import (
     retry_if_exception,
     stop_after_attempt,
     stop_after_delay,
-    wait_exponential_jitter,
 )
 
 from . import __version__
@@ -152,8 +152,20 @@ def _aiohttp_transport(*, allow_private: bool, concurrency: int, per_host: int) 
     return transport
 
 
-def is_private_refusal(exc: BaseException) -> bool:
-    return PRIVATE_REFUSAL in str(exc)
+def private_refusal(exc: BaseException) -> str | None:
+    """The guard's refusal message, wherever the transport wrapped it (aiohttp keeps it in ``os_error``)."""
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        current = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if PRIVATE_REFUSAL in str(current):
+            text = str(current)
+            return text[text.index(PRIVATE_REFUSAL) :].splitlines()[0].rstrip("]")
+        stack += [current.__cause__, current.__context__, getattr(current, "os_error", None)]
+    return None
 
 
 # --- one hop --------------------------------------------------------------------------------------------
@@ -202,6 +214,38 @@ async def fetch_once(
     allow_private: bool = False,
     headers: dict[str, str] | None = None,
 ) -> HopResponse:
+    """One request under an overall deadline: a server trickling bytes cannot hold a hop open forever.
+
+    The deadline is twice the client's read timeout, for connect, headers and the capped body together.
+    """
+    deadline = 2 * (client.timeout.read or 15.0)
+    try:
+        return await asyncio.wait_for(
+            _fetch_once(
+                client,
+                url,
+                method=method,
+                max_body=max_body,
+                read_body=read_body,
+                allow_private=allow_private,
+                headers=headers,
+            ),
+            timeout=deadline,
+        )
+    except asyncio.TimeoutError:
+        raise httpx.ReadTimeout(f"no complete answer from {url} within {deadline:g} s") from None
+
+
+async def _fetch_once(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    method: str = "GET",
+    max_body: int = 262_144,
+    read_body: Callable[[HopResponse], bool] | None = None,
+    allow_private: bool = False,
+    headers: dict[str, str] | None = None,
+) -> HopResponse:
     """One request, redirects off. Reads the body only if ``read_body`` says so, and never past the cap."""
     request_url = httpx.URL(url)
     check_url_allowed(request_url, allow_private=allow_private)
@@ -209,8 +253,8 @@ async def fetch_once(
     try:
         response = await client.send(request, stream=True)
     except httpx.TransportError as exc:
-        if is_private_refusal(exc):
-            raise BlockedError(str(exc).splitlines()[0]) from None
+        if refusal := private_refusal(exc):
+            raise BlockedError(refusal) from None
         raise
     try:
         head = HopResponse(url, response.status_code, response.headers)
@@ -273,8 +317,8 @@ class RetryPolicy:
             hinted = retry_after_seconds(exc.response.headers)
             if hinted is not None:
                 return min(hinted, self.max_retry_after)
-        backoff = wait_exponential_jitter(initial=self.initial_wait, max=self.max_wait, jitter=self.initial_wait)
-        return float(backoff(state))
+        exponential = self.initial_wait * 2.0 ** max(0, int(state.attempt_number) - 1)
+        return min(self.max_wait, exponential + random.uniform(0, self.initial_wait))
 
     def retrying(self) -> AsyncRetrying:
         stop: Any = stop_after_attempt(self.attempts)

@@ -117,7 +117,11 @@ def _byte_offsets(
     text: str, raw: bytes, codec: str, bom: int, edits: list[tuple[int, int, str]]
 ) -> list[tuple[int, int]]:
     """Byte spans of the edits. Exact when the text re-encodes to the same bytes; else by occurrence."""
-    if text.encode(codec, errors="surrogateescape") == raw[bom:]:
+    try:
+        lossless = text.encode(codec) == raw[bom:]
+    except UnicodeEncodeError:
+        lossless = False
+    if lossless:
         offsets = []
         pos_char, pos_byte = 0, bom
         for start, end, _ in edits:
