@@ -3,31 +3,24 @@
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
 
 from .models import Document, Finding, Link, Post
 from .platforms import Embed, match_post_url
 from .urls import shortener_host
 
+_NEWLINE = re.compile("\n")
+
 
 class LineIndex:
-    """Character offset → 1-based line number, by binary search over newline offsets."""
+    """Character offset → 1-based line number, by binary search over the newline offsets."""
 
     def __init__(self, text: str) -> None:
-        self._newlines = [i for i, ch in enumerate(text) if ch == "\n"] if len(text) < 4096 else _newlines(text)
+        self._newlines = [m.start() for m in _NEWLINE.finditer(text)]
 
     def line(self, offset: int) -> int:
-        return bisect.bisect_right(self._newlines, offset - 1) + 1 if offset > 0 else 1
-
-
-def _newlines(text: str) -> list[int]:
-    out: list[int] = []
-    find = text.find
-    pos = find("\n")
-    while pos != -1:
-        out.append(pos)
-        pos = find("\n", pos + 1)
-    return out
+        return bisect.bisect_left(self._newlines, offset) + 1
 
 
 @dataclass

@@ -220,10 +220,11 @@ def _is_furniture(el: Any, cache: dict[Any, bool]) -> bool:
             verdict = cache[node]
             break
         chain.append(node)
-        tag = node.tag if isinstance(node.tag, str) else ""
+        tag = node.tag if isinstance(node.tag, str) else ""  # lxml's HTML parser lower-cases tag names
         if tag in ("body", "html"):
             break  # page-wide classes (themes, layouts) say nothing about one link
-        if tag.lower() in FURNITURE_TAGS or (node.get("role") or "").lower() in FURNITURE_ROLES:
+        role = node.get("role")
+        if tag in FURNITURE_TAGS or (role and role.lower() in FURNITURE_ROLES):
             verdict = True
             break
         if _furniture_names(node):

@@ -69,8 +69,9 @@ def _known_tlds() -> frozenset[str]:
         tld = line.rsplit(".", 1)[-1].lower().lstrip("!*")
         if tld:
             tlds.add(tld)
-            with contextlib.suppress(UnicodeError):
-                tlds.add(tld.encode("idna").decode("ascii"))
+            if not tld.isascii():
+                with contextlib.suppress(UnicodeError):
+                    tlds.add(tld.encode("idna").decode("ascii"))
     return frozenset(tlds)
 
 
@@ -98,7 +99,7 @@ def _candidate_re() -> re.Pattern[str]:
             (?P<userinfo>[\w.~%!$&'*+,;=-]+(?::[\w.~%!$&'*+,;=-]*)?@)?
             (?P<shost>\[[0-9a-fA-F:.]+\]|{label_a}(?:\.(?:{cjk_tlds}|{label_a}))*)
         |
-        (?P<host>(?:{label_s}\.)+(?:{cjk_tlds}|{label_s}))
+        (?<!{_LABEL_SCHEMELESS})(?P<host>(?:{label_s}\.)+(?:{cjk_tlds}|{label_s}))
         """,
         re.VERBOSE | re.IGNORECASE,
     )

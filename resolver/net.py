@@ -19,11 +19,14 @@ import email.utils
 import ipaddress
 import random
 import socket
+import sys
 import time
-from collections import defaultdict
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from tenacity import (
@@ -77,13 +80,22 @@ def literal_ip(host: str) -> str | None:
     return None
 
 
-def check_url_allowed(url: httpx.URL, *, allow_private: bool) -> None:
+@lru_cache(maxsize=4096)
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def check_url_allowed(url: str, *, allow_private: bool) -> None:
     """Scheme and IP-literal checks made before any request. DNS names are checked at connect time."""
-    if url.scheme not in ("http", "https"):
-        raise BlockedError(f"refused: only http and https are followed, not {url.scheme}:")
+    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+    if scheme not in ("http", "https"):
+        raise BlockedError(f"refused: only http and https are followed, not {scheme or url}")
     if allow_private:
         return
-    host = url.host
+    host = _host(url)
     if host.lower().rstrip(".") in ("localhost", "localhost.localdomain") or host.lower().endswith(".localhost"):
         raise BlockedError(f"{PRIVATE_REFUSAL} ({host})")
     ip = literal_ip(host)
@@ -126,13 +138,44 @@ def make_client(
     """An AsyncClient with an honest User-Agent, redirects off, and the address guard at connect time."""
     if transport is None:
         transport = _aiohttp_transport(allow_private=allow_private, concurrency=concurrency, per_host=per_host)
-    return httpx.AsyncClient(
+    client = httpx.AsyncClient(
         transport=transport,
         headers={"User-Agent": USER_AGENT, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"},
         follow_redirects=False,
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
         limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
     )
+    # No client-wide cookie jar: cookies set by one stranger's site must not travel with the next link,
+    # and httpx's jar costs a urllib request wrapper per response. resolve.py carries cookies within
+    # one redirect chain, which is what cookie-checking redirectors need.
+    client._cookies = _NoCookies()
+    _DIRECT[client] = (transport, list(client.headers.multi_items()), client.timeout.as_dict())
+    return client
+
+
+# Clients made by make_client send through their transport directly: one hop needs no auth flow, no
+# redirect loop, no cookie jar, no base URL, and httpx's client layer cost as much CPU per request as
+# aiohttp itself (benchmarks/bench_resolve.py). Any other client goes through client.send.
+_DIRECT: weakref.WeakKeyDictionary[
+    httpx.AsyncClient, tuple[httpx.AsyncBaseTransport, list[tuple[str, str]], dict[str, Any]]
+] = weakref.WeakKeyDictionary()
+
+
+async def _send(client: httpx.AsyncClient, method: str, url: str, headers: dict[str, str] | None) -> httpx.Response:
+    direct = _DIRECT.get(client)
+    if direct is None:
+        return await client.send(client.build_request(method, url, headers=headers), stream=True)
+    transport, default_headers, timeout = direct
+    merged = default_headers if not headers else [*default_headers, *headers.items()]
+    request = httpx.Request(method, url, headers=merged, extensions={"timeout": timeout})
+    response = await transport.handle_async_request(request)
+    response.request = request
+    return response
+
+
+class _NoCookies(httpx.Cookies):
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
 
 
 def _aiohttp_transport(*, allow_private: bool, concurrency: int, per_host: int) -> httpx.AsyncBaseTransport:
@@ -220,6 +263,17 @@ async def fetch_once(
     """
     deadline = 2 * (client.timeout.read or 15.0)
     try:
+        if sys.version_info >= (3, 11):
+            async with asyncio.timeout(deadline):  # no extra task per request, unlike wait_for
+                return await _fetch_once(
+                    client,
+                    url,
+                    method=method,
+                    max_body=max_body,
+                    read_body=read_body,
+                    allow_private=allow_private,
+                    headers=headers,
+                )
         return await asyncio.wait_for(
             _fetch_once(
                 client,
@@ -247,11 +301,9 @@ async def _fetch_once(
     headers: dict[str, str] | None = None,
 ) -> HopResponse:
     """One request, redirects off. Reads the body only if ``read_body`` says so, and never past the cap."""
-    request_url = httpx.URL(url)
-    check_url_allowed(request_url, allow_private=allow_private)
-    request = client.build_request(method, request_url, headers=headers)
+    check_url_allowed(url, allow_private=allow_private)
     try:
-        response = await client.send(request, stream=True)
+        response = await _send(client, method, url, headers)
     except httpx.TransportError as exc:
         if refusal := private_refusal(exc):
             raise BlockedError(refusal) from None
@@ -311,22 +363,28 @@ class RetryPolicy:
     deadline: float | None = None  # seconds for one hop including its retries
     sleep: Sleep = asyncio.sleep
 
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
+    def wait_seconds(self, exc: BaseException | None, attempt_number: int) -> float:
+        """How long to wait after failed attempt ``attempt_number`` (1-based)."""
         if isinstance(exc, RetryableStatus):
             hinted = retry_after_seconds(exc.response.headers)
             if hinted is not None:
                 return min(hinted, self.max_retry_after)
-        exponential = self.initial_wait * 2.0 ** max(0, int(state.attempt_number) - 1)
+        exponential = self.initial_wait * 2.0 ** max(0, attempt_number - 1)
         return min(self.max_wait, exponential + random.uniform(0, self.initial_wait))
 
-    def retrying(self) -> AsyncRetrying:
-        stop: Any = stop_after_attempt(self.attempts)
+    def retrying(self, *, already_tried: int = 0) -> AsyncRetrying:
+        """The tenacity loop for the attempts left after ``already_tried`` ones."""
+
+        def wait(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            return self.wait_seconds(exc, state.attempt_number + already_tried)
+
+        stop: Any = stop_after_attempt(max(1, self.attempts - already_tried))
         if self.deadline is not None:
             stop = stop | stop_after_delay(self.deadline)
         return AsyncRetrying(
             retry=retry_if_exception(_is_retryable),
-            wait=self._wait,
+            wait=wait,
             stop=stop,
             sleep=self.sleep,
             reraise=True,
@@ -340,9 +398,27 @@ def _is_retryable(exc: BaseException) -> bool:
 
 
 async def fetch_with_retry(client: httpx.AsyncClient, url: str, *, policy: RetryPolicy, **kwargs: Any) -> HopResponse:
-    """``fetch_once`` under the retry policy. After the last try a retryable status is returned as is."""
+    """``fetch_once`` under the retry policy. After the last try a retryable status is returned as is.
+
+    The first attempt runs outside tenacity: almost every hop succeeds at once, and tenacity's per-attempt
+    machinery is measurable at thousands of hops a second. Failures go on in tenacity's loop.
+    """
     try:
-        async for attempt in policy.retrying():
+        response = await fetch_once(client, url, **kwargs)
+        if response.status not in RETRY_STATUSES:
+            return response
+        failure: BaseException = RetryableStatus(response)
+    except Exception as exc:
+        if not _is_retryable(exc):
+            raise
+        failure = exc
+    if policy.attempts <= 1:
+        if isinstance(failure, RetryableStatus):
+            return failure.response
+        raise failure
+    await policy.sleep(policy.wait_seconds(failure, 1))
+    try:
+        async for attempt in policy.retrying(already_tried=1):
             with attempt:
                 response = await fetch_once(client, url, **kwargs)
                 if response.status in RETRY_STATUSES:
@@ -365,15 +441,12 @@ class HostLimiter:
 
     @contextlib.asynccontextmanager
     async def slot(self, url: str) -> AsyncIterator[None]:
-        host = httpx.URL(url).host
+        host = _host(url)
         semaphore = self._semaphores.get(host)
         if semaphore is None:
             semaphore = self._semaphores[host] = asyncio.Semaphore(self.per_host)
         async with semaphore:
             yield
-
-
-_ = defaultdict  # keep import used for typing clarity in future per-host counters
 
 
 # --- article sources ------------------------------------------------------------------------------------

@@ -12,9 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
 
-from bs4 import BeautifulSoup
-from bs4.filter import SoupStrainer
-
 _REFRESH = re.compile(r"^\s*(?P<delay>\d+(?:\.\d+)?)?\s*[;,]?\s*(?:url\s*=\s*)?(?P<url>.*)$", re.IGNORECASE)
 _SCRIPT_REDIRECTS = (
     re.compile(r"""location\.replace\(\s*(["'])(?P<url>.+?)\1\s*\)"""),
@@ -23,7 +20,7 @@ _SCRIPT_REDIRECTS = (
     re.compile(r"""location\.assign\(\s*(["'])(?P<url>.+?)\1\s*\)"""),
 )
 _JS_ESCAPES = re.compile(r"\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|(.))")
-_STRAINER = SoupStrainer(["meta", "link", "title", "a", "script", "noscript"])
+_STRAINED_TAGS = ["meta", "link", "title", "a", "script", "noscript"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +56,20 @@ def parse_refresh(content: str, base: str) -> tuple[float, str] | None:
     return delay, urljoin(base, html.unescape(url))
 
 
+_NEEDS_PARSING = re.compile(r"http-equiv|canonical|og:url|location|external_url_click", re.IGNORECASE)
+_TITLE = re.compile(r"<title[^>]*>([^<]*)</title", re.IGNORECASE)
+
+
 def read_page(body: str, base: str) -> PageFacts:
-    soup = BeautifulSoup(body, "lxml", parse_only=_STRAINER)
+    """What a page's head says. Pages with nothing to say beyond a title are not parsed at all."""
+    if not _NEEDS_PARSING.search(body):
+        m = _TITLE.search(body)
+        title = " ".join(html.unescape(m.group(1)).split()) or None if m else None
+        return PageFacts(title=title)
+    from bs4 import BeautifulSoup  # imported on first use: most pages never need it
+    from bs4.filter import SoupStrainer
+
+    soup = BeautifulSoup(body, "lxml", parse_only=SoupStrainer(_STRAINED_TAGS))
     refresh = None
     canonical = og_url = title = interstitial = None
     for meta in soup.find_all("meta"):

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Literal
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from .errors import BlockedError, CassetteMissError, FetchError
 from .models import Hop, HopVia, Resolution
 from .net import HopResponse, HostLimiter, RetryPolicy, fetch_with_retry
-from .pages import read_page
+from .pages import PageFacts, parse_refresh, read_page
 from .platforms import canonical_post_url, match_post_url
 from .urls import canonical_url, same_site, shortener_host, tco_for_pic
 
@@ -56,6 +57,7 @@ async def resolve_url(url: str, client: httpx.AsyncClient, options: ResolveOptio
         return Resolution(url, done.status, done.final_url, done.canonical_url)
     hops: list[Hop] = []
     seen: set[str] = set()
+    jar = _ChainCookies()
     current = start
     while True:
         if current in seen:
@@ -72,6 +74,7 @@ async def resolve_url(url: str, client: httpx.AsyncClient, options: ResolveOptio
                     max_body=options.max_body,
                     allow_private=options.allow_private,
                     read_body=_wants_body,
+                    headers=jar.header_for(current),
                 )
         except BlockedError as exc:
             return _end(url, "blocked", current, hops, str(exc))
@@ -81,42 +84,72 @@ async def resolve_url(url: str, client: httpx.AsyncClient, options: ResolveOptio
             return _end(url, "error", current, hops, f"timed out fetching {current}")
         except httpx.TransportError as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            return _end(url, "error", current, hops, f"could not connect to {httpx.URL(current).host}: {reason}")
+            host = urlsplit(current).hostname or current
+            return _end(url, "error", current, hops, f"could not connect to {host}: {reason}")
         except FetchError as exc:
             return _end(url, "error", current, hops, str(exc))
         except httpx.InvalidURL as exc:
             return _end(url, "error", current, hops, f"invalid URL: {exc}")
 
-        nxt, via = _next_url(response)
+        jar.take(current, response)
+        facts = read_page(response.text(), current) if response.body else None
+        nxt, via = _next_url(response, facts)
         hops.append(Hop(current, response.status, via if nxt else "http"))
         if nxt is not None:
             if _is_login_wall(nxt) and not _is_login_wall(current):
                 # A login or "unsupported browser" page is not where the link leads: stop before it.
-                return _final(url, current, hops, response)
+                return _final(url, current, hops, facts)
             if (done := post_resolution(nxt, tuple(hops))) is not None:
                 return Resolution(url, "ok", nxt, done.canonical_url, tuple(hops))
             current = nxt
             continue
-        return _classify(url, current, hops, response)
+        return _classify(url, current, hops, response, facts)
+
+
+class _ChainCookies:
+    """Cookies set along one redirect chain, sent back to the host that set them (cookie-check redirects)."""
+
+    def __init__(self) -> None:
+        self._by_host: dict[str, dict[str, str]] = {}
+
+    def take(self, url: str, response: HopResponse) -> None:
+        values = response.headers.get_list("set-cookie")
+        if not values:
+            return
+        from http.cookies import CookieError, SimpleCookie
+
+        host = (urlsplit(url).hostname or "").lower()
+        jar = self._by_host.setdefault(host, {})
+        for value in values:
+            cookie: SimpleCookie = SimpleCookie()
+            try:
+                cookie.load(value)
+            except CookieError:
+                continue
+            for name, morsel in cookie.items():
+                jar[name] = morsel.value
+
+    def header_for(self, url: str) -> dict[str, str] | None:
+        if not self._by_host:
+            return None
+        jar = self._by_host.get((urlsplit(url).hostname or "").lower())
+        return {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())} if jar else None
 
 
 def _wants_body(response: HopResponse) -> bool:
     return response.status == 200 and response.content_type in HTML_TYPES
 
 
-def _next_url(response: HopResponse) -> tuple[str | None, HopVia]:
+def _next_url(response: HopResponse, facts: PageFacts | None) -> tuple[str | None, HopVia]:
     base = response.url
     if 300 <= response.status < 400 and (location := response.headers.get("location")):
         return _join(base, location), "http"
     if refresh := response.headers.get("refresh"):
-        from .pages import parse_refresh
-
         parsed = parse_refresh(refresh, base)
         if parsed and parsed[0] <= MAX_META_REFRESH_DELAY:
             return parsed[1], "http"
-    if response.status != 200 or not response.body:
+    if response.status != 200 or facts is None:
         return None, "http"
-    facts = read_page(response.text(), base)
     if facts.refresh and facts.refresh[0] <= MAX_META_REFRESH_DELAY and facts.refresh[1] != base:
         return facts.refresh[1], "meta-refresh"
     trusted = shortener_host(base) is not None or len(response.body) <= SMALL_PAGE
@@ -130,18 +163,25 @@ def _next_url(response: HopResponse) -> tuple[str | None, HopVia]:
 
 
 def _join(base: str, location: str) -> str:
+    location = location.strip()
+    if location.startswith(("http://", "https://")):
+        return location
+    return urljoin(base, location)
+
+
+def _path(url: str) -> str:
     try:
-        return str(httpx.URL(base).join(location.strip()))
-    except (httpx.InvalidURL, ValueError):
-        return location.strip()
+        return urlsplit(url).path
+    except ValueError:
+        return ""
 
 
 def _is_login_wall(url: str) -> bool:
-    path = httpx.URL(url).path.lower()
-    return any(path.startswith(p) or p in path for p in _LOGIN_PATHS)
+    path = _path(url).lower()
+    return any(p in path for p in _LOGIN_PATHS)
 
 
-def _classify(url: str, current: str, hops: list[Hop], response: HopResponse) -> Resolution:
+def _classify(url: str, current: str, hops: list[Hop], response: HopResponse, facts: PageFacts | None) -> Resolution:
     status = response.status
     if status in (404, 410):
         return _end(url, "dead", current, hops, f"HTTP {status}: the page is gone")
@@ -154,14 +194,13 @@ def _classify(url: str, current: str, hops: list[Hop], response: HopResponse) ->
         return _end(url, "error", current, hops, what)
     if shortener_host(current) is not None:
         return _end(url, "dead", current, hops, f"{shortener_host(current)} answered without a target")
-    return _final(url, current, hops, response)
+    return _final(url, current, hops, facts)
 
 
-def _final(url: str, current: str, hops: list[Hop], response: HopResponse) -> Resolution:
+def _final(url: str, current: str, hops: list[Hop], facts: PageFacts | None) -> Resolution:
     title = None
     canonical = current
-    if response.body:
-        facts = read_page(response.text(), current)
+    if facts is not None:
         title = facts.title
         declared = facts.canonical or facts.og_url
         if declared and _sane_canonical(current, declared):
@@ -175,8 +214,7 @@ def _sane_canonical(current: str, declared: str) -> bool:
     """rel=canonical is honoured when it stays on the same site and does not collapse a page to the home page."""
     if not declared.startswith(("http://", "https://")) or not same_site(current, declared):
         return False
-    declared_path = httpx.URL(declared).path
-    return not (declared_path in ("", "/") and httpx.URL(current).path not in ("", "/"))
+    return not (_path(declared) in ("", "/") and _path(current) not in ("", "/"))
 
 
 def _end(

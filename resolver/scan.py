@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from typing import Literal
 
-from .htmlscan import scan_html
 from .models import Document, Finding, Link, Post
-from .textscan import scan_text
 
 LinkFilter = Literal["all", "short", "none"]
 
 
 def scan(doc: Document, *, links: LinkFilter = "all", whole_page: bool = False) -> list[Finding]:
     """Scan one document. ``links`` keeps all links, only shortened ones, or none (posts only)."""
-    findings = scan_html(doc, whole_page=whole_page) if doc.kind == "html" else scan_text(doc)
+    # Imported here, not at the top: lxml's import is a tenth of a second a text-only run never needs.
+    if doc.kind == "html":
+        from .htmlscan import scan_html
+
+        findings = scan_html(doc, whole_page=whole_page)
+    else:
+        from .textscan import scan_text
+
+        findings = scan_text(doc)
     if links == "all":
         return findings
     if links == "none":

@@ -11,10 +11,11 @@ with a four-digit year (in any language the embed uses). A dash inside the post'
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from . import htmlscan
 from .dates import parse_embed_date
 from .findings import Collector
 from .linkfinder import find_urls
@@ -23,7 +24,7 @@ from .platforms import PLATFORMS, Embed, match_post_url
 from .urls import absolute_url
 
 _SIGNATURE = re.compile(
-    r"^(?P<prefix>[ \t]*(?:>[ \t]*)*)[—–―-]{1,2}[ \t]*(?P<name>[^\n]{0,80}?)[ \t]*\(@(?P<handle>\w{1,15})\)"
+    r"(?P<prefix>[ \t]*(?:>[ \t]*)*)[—–―-]{1,2}[ \t]*(?P<name>[^\n]{0,80}?)[ \t]*\(@(?P<handle>\w{1,15})\)"
     r"[ \t]*(?P<date>[^\n]{4,120}?)[ \t]*$",
     re.MULTILINE,
 )
@@ -55,10 +56,12 @@ def scan_text(doc: Document) -> list[Finding]:
     out = Collector(doc)
     markdown = doc.kind == "markdown"
     hidden = _hidden_regions(text, markdown)
-    taken: list[tuple[int, int]] = [(r.start, r.end) for r in hidden]
+    taken = Spans((r.start, r.end) for r in hidden)
 
     if markdown or _HTML_EMBED_HINT.search(text):
-        for start, end, embed in htmlscan.embeds_in_markup(doc, hidden):
+        from .htmlscan import embeds_in_markup
+
+        for start, end, embed in embeds_in_markup(doc, hidden):
             out.add_embed(embed, start, end)
             taken.append((start, end))
     _signatures(text, out, taken)
@@ -79,16 +82,57 @@ def _hidden_regions(text: str, markdown: bool) -> list[_Region]:
     return regions
 
 
-def _overlaps(start: int, end: int, taken: list[tuple[int, int]]) -> bool:
-    return any(s < end and start < e for s, e in taken)
+class Spans:
+    """A union of character ranges, kept as sorted disjoint intervals: O(log n) questions, not O(n)."""
+
+    def __init__(self, spans: Iterable[tuple[int, int]] = ()) -> None:
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+        for start, end in spans:
+            self.append((start, end))
+
+    def append(self, span: tuple[int, int]) -> None:
+        start, end = span
+        i = bisect.bisect_left(self._ends, start)  # first interval that ends at or after our start
+        j = bisect.bisect_right(self._starts, end)  # intervals before j start at or before our end
+        if i < j:
+            start = min(start, self._starts[i])
+            end = max(end, self._ends[j - 1])
+        self._starts[i:j] = [start]
+        self._ends[i:j] = [end]
+
+    def overlaps(self, start: int, end: int) -> bool:
+        i = bisect.bisect_right(self._ends, start)  # first interval ending after our start
+        return i < len(self._starts) and self._starts[i] < end
+
+    def covers(self, start: int, end: int) -> bool:
+        i = bisect.bisect_right(self._starts, start) - 1
+        return i >= 0 and self._ends[i] >= end
 
 
-def _inside(start: int, end: int, taken: list[tuple[int, int]]) -> bool:
-    return any(s <= start and end <= e for s, e in taken)
+def _overlaps(start: int, end: int, taken: Spans) -> bool:
+    return taken.overlaps(start, end)
 
 
-def _signatures(text: str, out: Collector, taken: list[tuple[int, int]]) -> None:
-    for m in _SIGNATURE.finditer(text):
+def _inside(start: int, end: int, taken: Spans) -> bool:
+    return taken.covers(start, end)
+
+
+def _signature_lines(text: str) -> Iterator[re.Match[str]]:
+    """Signature-line matches, trying the pattern only on lines that hold "(@"."""
+    pos = text.find("(@")
+    while pos != -1:
+        line_start = text.rfind("\n", 0, pos) + 1
+        line_end = text.find("\n", pos)
+        line_end = len(text) if line_end == -1 else line_end
+        m = _SIGNATURE.match(text, line_start, line_end)
+        if m is not None:
+            yield m
+        pos = text.find("(@", line_end)
+
+
+def _signatures(text: str, out: Collector, taken: Spans) -> None:
+    for m in _signature_lines(text):
         if _overlaps(m.start(), m.end(), taken):
             continue
         date_text = m.group("date").strip()
@@ -126,7 +170,7 @@ def _signatures(text: str, out: Collector, taken: list[tuple[int, int]]) -> None
 def _urls_in(text: str, start: int, end: int, *, markdown: bool) -> list[tuple[str, int, int]]:
     """URLs in ``text[start:end]``: in Markdown a ``[label](href)`` is one link, its href."""
     found: list[tuple[str, int, int]] = []
-    spans: list[tuple[int, int]] = []
+    spans = Spans()
     if markdown:
         for m in _MD_LINK.finditer(text, start, end):
             if m.group("url").startswith(("http://", "https://", "//")):
@@ -139,35 +183,46 @@ def _urls_in(text: str, start: int, end: int, *, markdown: bool) -> list[tuple[s
 
 
 def _post_body(text: str, sig_start: int, *, quoted: bool) -> tuple[int, str]:
-    """Where the copied post's text starts above its signature line, and that text."""
-    lines: list[tuple[int, str]] = []
-    pos = sig_start
-    while pos > 0:
-        line_start = text.rfind("\n", 0, pos - 1) + 1
-        lines.append((line_start, text[line_start : pos - 1]))
-        pos = line_start
-        if len(lines) > 40:
-            break
+    """Where the copied post's text starts above its signature line, and that text.
+
+    Quoted (Markdown ``>``) posts: every quoted line above. Otherwise the line just above, or — when a blank
+    line separates them — the paragraph above that blank (at most four lines; a longer block is prose, and
+    only its last line is taken).
+    """
+
+    def lines_up(end: int) -> Iterator[tuple[int, str]]:
+        while end > 0:
+            start = text.rfind("\n", 0, end - 1) + 1
+            yield start, text[start : end - 1]
+            end = start
+
+    above = lines_up(sig_start)
     if quoted:
         body = []
-        for start, line in lines:
-            if not line.lstrip().startswith(">") or not line.lstrip(" >\t"):
+        for start, line in above:
+            stripped = line.lstrip()
+            if not stripped.startswith(">") or not stripped.lstrip(" >\t"):
                 break
-            body.append((start, line.lstrip().lstrip(">").strip()))
+            body.append((start, stripped.lstrip(">").strip()))
+            if len(body) > 40:
+                break
         body.reverse()
         return (body[0][0], "\n".join(t for _, t in body)) if body else (sig_start, "")
-    if not lines:
+    first = next(above, None)
+    if first is None:
         return sig_start, ""
-    if lines[0][1].strip():
-        start, line = lines[0]  # no gap: one line, one paragraph (text copies of articles)
+    if first[1].strip():
+        start, line = first  # no gap: one line, one paragraph (text copies of articles)
         return start + len(line) - len(line.lstrip()), line.strip()
     block: list[tuple[int, str]] = []
-    for start, line in lines[1:]:
+    for start, line in above:
         if not line.strip():
             if block:
                 break
             continue
         block.append((start, line))
+        if len(block) > 4:
+            break
     if not block:
         return sig_start, ""
     if len(block) > 4:
@@ -177,7 +232,7 @@ def _post_body(text: str, sig_start: int, *, quoted: bool) -> tuple[int, str]:
     return first_start + len(first_line) - len(first_line.lstrip()), "\n".join(t.strip() for _, t in block)
 
 
-def _shortcodes(text: str, out: Collector, taken: list[tuple[int, int]]) -> None:
+def _shortcodes(text: str, out: Collector, taken: Spans) -> None:
     handlers = {name: fn for p in PLATFORMS for name, fn in p.shortcodes.items()}
     for m in _SHORTCODE.finditer(text):
         name = m.group("name").rsplit("/", 1)[-1].lower()
@@ -199,7 +254,7 @@ def _shortcodes(text: str, out: Collector, taken: list[tuple[int, int]]) -> None
             taken.append((m.start(), m.end()))
 
 
-def _markdown_links(doc: Document, out: Collector, taken: list[tuple[int, int]]) -> None:
+def _markdown_links(doc: Document, out: Collector, taken: Spans) -> None:
     text = doc.text
     for m in _MD_LINK.finditer(text):
         if _overlaps(m.start(), m.end(), taken) and not out.embed_at(m.start(), m.end()):
@@ -221,7 +276,7 @@ def _markdown_links(doc: Document, out: Collector, taken: list[tuple[int, int]])
             taken.append((m.start("url"), m.end("url")))
 
 
-def _bare_urls(doc: Document, out: Collector, taken: list[tuple[int, int]]) -> None:
+def _bare_urls(doc: Document, out: Collector, taken: Spans) -> None:
     text = doc.text
     for found in find_urls(text):
         if _overlaps(found.start, found.end, taken):

@@ -100,3 +100,20 @@ def test_linked_post_in_text_is_a_link_and_a_post() -> None:
     result = findings("See https://twitter.com/jack/status/20 for the first tweet.")
     kinds = sorted((type(f).__name__, getattr(f, "embedded", None)) for f in result)
     assert kinds == [("Link", None), ("Post", False)]
+
+
+def test_spans_union_answers_overlap_and_cover() -> None:
+    from resolver.textscan import Spans
+
+    spans = Spans([(10, 20), (30, 40)])
+    spans.append((18, 32))  # bridges both: one interval 10-40
+    spans.append((50, 60))
+    assert spans.overlaps(39, 45) and not spans.overlaps(40, 50) and spans.overlaps(0, 11)
+    assert spans.covers(12, 38) and not spans.covers(35, 55) and not spans.covers(5, 12)
+
+
+def test_many_copied_posts_scan_in_linear_time(fixtures: Path) -> None:
+    one = (fixtures / "copied.txt").read_text()
+    small = findings(one * 50)
+    large = findings(one * 400)
+    assert len(large) == 8 * len(small)  # every repeat found, nothing merged or lost

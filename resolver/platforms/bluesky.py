@@ -97,6 +97,6 @@ PLATFORM = Platform(
     "//blockquote[contains(@class, 'bluesky-embed')] | "
     "//iframe[contains(@src, 'embed.bsky.app/embed/')]",
     parse_embed=parse_embed,
-    embed_markers=("bluesky-embed", "data-bluesky-uri", "embed.bsky.app"),
+    embed_markers=("bluesky", "bsky"),
     shortcodes={"bluesky": _shortcode, "bsky": _shortcode},
 )

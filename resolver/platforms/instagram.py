@@ -76,6 +76,6 @@ PLATFORM = Platform(
     embed_xpath="//blockquote[contains(@class, 'instagram-media')] | "
     "//amp-instagram | //iframe[contains(@src, 'instagram.com/p/') or contains(@src, 'instagram.com/reel/')]",
     parse_embed=parse_embed,
-    embed_markers=("instagram-media", "amp-instagram", "instagram.com/p/", "instagram.com/reel/"),
+    embed_markers=("instagram",),
     shortcodes={"instagram": _shortcode},
 )

@@ -95,6 +95,6 @@ PLATFORM = Platform(
     canonical_url=canonical_url,
     embed_xpath="//*[contains(@class, 'mastodon-embed')] | //iframe[re:test(@src, '/@[^/]+/[0-9]+/embed')]",
     parse_embed=parse_embed,
-    embed_markers=("mastodon-embed", '/embed"', "/embed'"),
+    embed_markers=("/embed",),
     shortcodes={"mastodon": _shortcode, "stoot": _shortcode, "toot": _shortcode},
 )

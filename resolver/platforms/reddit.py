@@ -64,5 +64,5 @@ PLATFORM = Platform(
     "contains(@class, 'reddit-card')] | "
     "//iframe[contains(@src, 'embed.reddit.com/r/') or contains(@src, 'redditmedia.com/r/')]",
     parse_embed=parse_embed,
-    embed_markers=("reddit-embed-bq", "reddit-card", "embed.reddit.com", "redditmedia.com/r/"),
+    embed_markers=("reddit",),
 )

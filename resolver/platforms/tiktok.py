@@ -65,5 +65,5 @@ PLATFORM = Platform(
     canonical_url=canonical_url,
     embed_xpath="//blockquote[contains(@class, 'tiktok-embed')] | //iframe[contains(@src, 'tiktok.com/embed')]",
     parse_embed=parse_embed,
-    embed_markers=("tiktok-embed", "tiktok.com/embed"),
+    embed_markers=("tiktok",),
 )

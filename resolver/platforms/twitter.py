@@ -215,15 +215,6 @@ PLATFORM = Platform(
         ]
     ),
     parse_embed=parse_embed,
-    embed_markers=(
-        "twitter-tweet",
-        "twitter-video",
-        "amp-twitter",
-        "data-tweet-id",
-        "Tweet.html",
-        "twitframe",
-        "tweet-text",
-        "(@",
-    ),
+    embed_markers=("twitter", "tweet", "Tweet", "(@"),
     shortcodes={"tweet": _shortcode, "x": _shortcode, "twitter": _shortcode},
 )

@@ -60,6 +60,6 @@ PLATFORM = Platform(
     embed_xpath="//iframe[contains(@src, 'youtube.com/embed/') or contains(@src, 'youtube-nocookie.com/embed/')"
     " or contains(@data-src, 'youtube.com/embed/')] | //amp-youtube | //lite-youtube",
     parse_embed=parse_embed,
-    embed_markers=("youtube.com/embed", "youtube-nocookie.com/embed", "amp-youtube", "lite-youtube"),
+    embed_markers=("youtube",),
     shortcodes={"youtube": _shortcode},
 )
