@@ -266,7 +266,6 @@ async def _resolve_run(
     from .cassette import CassetteTransport
     from .net import HostLimiter, RetryPolicy, make_client
     from .pipeline import RunOptions, run
-    from .platforms.fetch import default_fetchers
     from .resolve import ResolveOptions
 
     transport = CassetteTransport.from_paths(settings.cassette) if settings.cassette else None
@@ -299,7 +298,6 @@ async def _resolve_run(
                     options=options,
                     progress=bar.update,
                     stats=stats,
-                    fetchers=default_fetchers(),
                     on_document_error=_scan_failed,
                 )
     finally:

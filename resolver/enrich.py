@@ -1,23 +1,27 @@
 """Posts → PostMeta: what the embed markup already says, completed by the platform when it answers.
 
 Offline first: the fields a copied or embedded post carries are used without a request. Network
-fetchers (one per platform, in ``resolver.platforms.fetch``) fill in the rest; their answers are kept in
+fetchers (each platform module's ``fetch``) fill in the rest; their answers are kept in
 the store with their own freshness. A fetcher that fails leaves the offline metadata in place.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
+from .errors import FetchError
 from .models import Post, PostMeta
-from .platforms import PostRef, canonical_post_url, match_post_url
+from .platforms import BY_NAME, PostRef, canonical_post_url, match_post_url
+from .platforms.http import NOTHING, FetchContext, Fetched
 from .store import Freshness, Store
 
-Fetcher = Callable[[PostRef, httpx.AsyncClient], Awaitable[PostMeta | None]]
+Fetcher = Callable[[PostRef, FetchContext], Awaitable[Fetched]]
 TWITTER_EPOCH_MS = 1288834974657
 
 
@@ -52,19 +56,33 @@ def _handle(ref: PostRef) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class Enriched:
+    """What enrichment concluded for one post: its metadata, and a reason when the post is gone."""
+
+    meta: PostMeta | None
+    dead: str | None = None
+
+
 @dataclass
 class Enricher:
+    """Post metadata for a run: offline from markup, then the platform's fetcher, through the store."""
+
     client: httpx.AsyncClient
     store: Store
     freshness: Freshness = field(default_factory=Freshness)
-    fetchers: dict[str, Fetcher] = field(default_factory=dict)
     network: bool = True
+    allow_private: bool = False
+    policy: Any = None  # resolver.net.RetryPolicy
+    limiter: Any = None  # resolver.net.HostLimiter
+    fetchers: dict[str, Fetcher] | None = None  # default: each platform's own fetch()
+    _inflight: dict[str, asyncio.Future[Fetched]] = field(default_factory=dict, repr=False)
 
-    async def for_url(self, url: str) -> PostMeta | None:
+    async def for_url(self, url: str) -> Enriched | None:
         ref = match_post_url(url)
         return await self._meta(None, ref) if ref else None
 
-    async def for_post(self, post: Post, canonical: str | None) -> PostMeta | None:
+    async def for_post(self, post: Post, canonical: str | None) -> Enriched | None:
         ref = match_post_url(canonical) if canonical else None
         if ref is None and post.url:
             ref = match_post_url(post.url)
@@ -74,23 +92,48 @@ class Enricher:
             return None
         return await self._meta(post, ref)
 
-    async def _meta(self, post: Post | None, ref: PostRef) -> PostMeta:
+    def _fetcher(self, platform: str) -> Fetcher | None:
+        if self.fetchers is not None:
+            return self.fetchers.get(platform)
+        return BY_NAME[platform].fetch if platform in BY_NAME else None
+
+    async def _meta(self, post: Post | None, ref: PostRef) -> Enriched:
         offline = offline_meta(post, ref)
-        fetcher = self.fetchers.get(ref.platform)
+        fetcher = self._fetcher(ref.platform)
         if not self.network or fetcher is None:
-            return offline
+            return Enriched(offline)
         key = f"{ref.platform}:{ref.post_id}"
+        task = self._inflight.get(key)
+        if task is None:  # one post cited by many records is fetched once
+            task = self._inflight[key] = asyncio.ensure_future(self._fetch(key, ref, fetcher))
+        fetched = await asyncio.shield(task)
+        if fetched.dead:
+            return Enriched(offline, fetched.dead)
+        return Enriched(merge(offline, fetched.meta))
+
+    async def _fetch(self, key: str, ref: PostRef, fetcher: Fetcher) -> Fetched:
         cached = self.store.get("post", key)
         if cached is not None:
-            fetched: PostMeta | None = PostMeta.from_dict(cached)
-        else:
-            try:
-                fetched = await fetcher(ref, self.client)
-            except (httpx.HTTPError, ValueError, KeyError):
-                fetched = None
-            if fetched is not None:
-                self.store.put("post", key, fetched.to_dict(), self.freshness.post)
-        return merge(offline, fetched)
+            if cached.get("dead"):
+                return Fetched(dead=cached["dead"])
+            return Fetched(PostMeta.from_dict(cached["meta"]))
+        context = FetchContext(self.client, self.allow_private, policy=self.policy, limiter=self.limiter)
+        try:
+            fetched: Fetched = await fetcher(ref, context)
+        except (httpx.HTTPError, FetchError, ValueError, KeyError, TypeError):
+            return NOTHING  # this time we learnt nothing; the markup stands, the next run asks again
+        if fetched.dead:
+            self.store.put("post", key, {"dead": fetched.dead}, self.freshness.dead)
+        elif fetched.meta is not None:
+            self.store.put("post", key, {"meta": fetched.meta.to_dict()}, self.freshness.post)
+        return fetched
+
+
+def _more_precise(fetched: str | None, offline: str | None) -> str | None:
+    """A date-time beats a bare date (oEmbed gives dates only; a tweet id gives the second)."""
+    if fetched and offline and len(fetched) == 10 and len(offline) > 10:
+        return offline
+    return fetched or offline
 
 
 def merge(offline: PostMeta, fetched: PostMeta | None) -> PostMeta:
@@ -103,7 +146,7 @@ def merge(offline: PostMeta, fetched: PostMeta | None) -> PostMeta:
         url=fetched.url or offline.url,
         author_name=fetched.author_name or offline.author_name,
         author_handle=fetched.author_handle or offline.author_handle,
-        created_at=fetched.created_at or offline.created_at,
+        created_at=_more_precise(fetched.created_at, offline.created_at),
         text=fetched.text or offline.text,
         lang=fetched.lang or offline.lang,
         media=fetched.media or offline.media,

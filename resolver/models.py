@@ -169,6 +169,7 @@ class Resolution:
     hops: tuple[Hop, ...] = ()
     error: str | None = None
     title: str | None = None
+    page: dict[str, str] | None = None  # what the landing page says of itself (see pages.py)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -179,6 +180,7 @@ class Resolution:
             "hops": [h.to_dict() for h in self.hops],
             "error": self.error,
             "title": self.title,
+            "page": self.page,
         }
 
     @classmethod
@@ -191,6 +193,7 @@ class Resolution:
             hops=tuple(Hop(h["url"], h["status"], h["via"]) for h in data.get("hops", ())),
             error=data.get("error"),
             title=data.get("title"),
+            page=data.get("page"),
         )
 
 
@@ -212,5 +215,7 @@ class ResolvedRecord:
         record["hops"] = [h.to_dict() for h in res.hops] if res else []
         record["error"] = res.error if res else None
         record["post"] = self.post.to_dict() if self.post else None
+        if record["kind"] == "link":
+            record["page"] = res.page if res and res.status == "ok" and self.post is None else None
         record.update(self.extra)
         return record

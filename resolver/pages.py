@@ -31,6 +31,7 @@ class PageFacts:
     canonical: str | None = None
     og_url: str | None = None
     title: str | None = None
+    page: dict[str, str] | None = None  # title, site_name, author, published, description
 
 
 def _unescape_js(value: str) -> str:
@@ -56,7 +57,10 @@ def parse_refresh(content: str, base: str) -> tuple[float, str] | None:
     return delay, urljoin(base, html.unescape(url))
 
 
-_NEEDS_PARSING = re.compile(r"http-equiv|canonical|og:url|location|external_url_click", re.IGNORECASE)
+_NEEDS_PARSING = re.compile(
+    r"http-equiv|canonical|og:|location|external_url_click|ld\+json|name=[\"']?(?:author|description|date)",
+    re.IGNORECASE,
+)
 _TITLE = re.compile(r"<title[^>]*>([^<]*)</title", re.IGNORECASE)
 
 
@@ -65,7 +69,7 @@ def read_page(body: str, base: str) -> PageFacts:
     if not _NEEDS_PARSING.search(body):
         m = _TITLE.search(body)
         title = " ".join(html.unescape(m.group(1)).split()) or None if m else None
-        return PageFacts(title=title)
+        return PageFacts(title=title, page={"title": title} if title else None)
     from bs4 import BeautifulSoup  # imported on first use: most pages never need it
     from bs4.filter import SoupStrainer
 
@@ -99,4 +103,84 @@ def read_page(body: str, base: str) -> PageFacts:
                 break
         if script_redirect:
             break
-    return PageFacts(refresh, script_redirect, interstitial, canonical, og_url, title)
+    return PageFacts(refresh, script_redirect, interstitial, canonical, og_url, title, _page_meta(soup, title))
+
+
+_META_KEYS = {
+    "og:title": "title",
+    "twitter:title": "title",
+    "og:site_name": "site_name",
+    "application-name": "site_name",
+    "author": "author",
+    "article:author": "author",
+    "parsely-author": "author",
+    "article:published_time": "published",
+    "datepublished": "published",
+    "date": "published",
+    "pubdate": "published",
+    "parsely-pub-date": "published",
+    "og:description": "description",
+    "description": "description",
+    "twitter:description": "description",
+}
+
+
+def _page_meta(soup: Any, title: str | None) -> dict[str, str] | None:
+    """Title, site name, author, publication time and description: meta tags (OpenGraph first), then
+    JSON-LD (schema.org Article/NewsArticle), then <title>."""
+    page: dict[str, str] = {}
+    for meta in soup.find_all("meta"):
+        key = str(meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
+        field = _META_KEYS.get(key)
+        content = " ".join(str(meta.get("content") or "").split())
+        if field and content and field not in page and not content.startswith(("http://", "https://")):
+            page[field] = content
+    for script in soup.find_all("script"):
+        if "ld+json" not in str(script.get("type") or ""):
+            continue
+        for item in _json_ld_items(script.string or ""):
+            _from_json_ld(item, page)
+    if title and "title" not in page:
+        page["title"] = title
+    return page or None
+
+
+def _json_ld_items(code: str) -> list[dict[str, Any]]:
+    import json
+
+    try:
+        data = json.loads(code)
+    except ValueError:
+        return []
+    items = data if isinstance(data, list) else [data]
+    out: list[dict[str, Any]] = []
+    for item in items:
+        if isinstance(item, dict):
+            out.append(item)
+            out.extend(i for i in item.get("@graph") or [] if isinstance(i, dict))
+    return out
+
+
+def _from_json_ld(item: dict[str, Any], page: dict[str, str]) -> None:
+    kind = item.get("@type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    if not any(str(k).endswith(("Article", "BlogPosting", "Report", "WebPage")) for k in kinds):
+        return
+
+    def name_of(value: Any) -> str | None:
+        if isinstance(value, list):
+            names = [n for v in value if (n := name_of(v))]
+            return ", ".join(names) or None
+        if isinstance(value, dict):
+            return str(value.get("name") or "") or None
+        return str(value) if isinstance(value, str) and value else None
+
+    for field, value in (
+        ("title", item.get("headline") or item.get("name")),
+        ("author", name_of(item.get("author"))),
+        ("published", item.get("datePublished")),
+        ("site_name", name_of(item.get("publisher"))),
+        ("description", item.get("description")),
+    ):
+        if isinstance(value, str) and value.strip() and field not in page:
+            page[field] = " ".join(value.split())

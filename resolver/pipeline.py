@@ -12,11 +12,13 @@ from dataclasses import dataclass, field, replace
 
 import httpx
 
-from .enrich import Enricher, Fetcher
-from .models import Document, Finding, Link, Post, PostMeta, Resolution, ResolvedRecord
-from .resolve import ResolveOptions, first_url, resolve_url
+from .enrich import Enriched, Enricher, Fetcher
+from .models import Document, Finding, Link, Post, Resolution, ResolvedRecord
+from .platforms import PostRef, canonical_post_url, match_post_url
+from .resolve import ResolveOptions, first_url, post_resolution, resolve_url
 from .scan import LinkFilter, scan
 from .store import Freshness, MemoryStore, Store
+from .urls import absolute_url, shortener_host
 
 Progress = Callable[[int, int], None]
 
@@ -90,10 +92,6 @@ async def resolve_all(
     return results
 
 
-def _url_of(finding: Finding) -> str | None:
-    return finding.url
-
-
 async def run(
     documents: Iterable[Document],
     *,
@@ -108,61 +106,88 @@ async def run(
     """Scan every document, resolve every URL found (once), enrich posts; records in source order."""
     options = options or RunOptions()
     store = store if store is not None else MemoryStore()
-    scanned: list[tuple[Document, list[Finding]]] = []
+    scanned: list[Finding] = []
     for doc in documents:
         try:
-            scanned.append((doc, scan(doc, links=options.links, whole_page=options.whole_page)))
+            scanned.extend(scan(doc, links=options.links, whole_page=options.whole_page))
         except Exception as exc:
             if on_document_error is None:
                 raise
             on_document_error(doc, exc)
-    urls = [u for _, findings in scanned for f in findings if (u := _url_of(f))]
+    urls = [u for f in scanned if (u := f.url)]
     # Links inside copied posts can name the post (pic.twitter.com → /status/…/photo/1): resolve those too
-    # even when --links none hides them from the output.
-    hidden_links = [u for _, findings in scanned for f in findings if isinstance(f, Post) for u in f.links]
+    # even when --links hides them from the output.
+    inner = [absolute_url(u) for f in scanned if isinstance(f, Post) for u in f.links]
     resolutions = await resolve_all(
-        [*urls, *(_absolute(u) for u in hidden_links)],
+        [*urls, *inner], client=client, store=store, options=options, progress=progress, stats=stats
+    )
+    enricher = Enricher(
         client=client,
         store=store,
-        options=options,
-        progress=progress,
-        stats=stats,
+        freshness=options.freshness,
+        network=options.enrich,
+        allow_private=options.resolve.allow_private,
+        policy=options.resolve.policy,
+        limiter=options.resolve.limiter,
+        fetchers=fetchers,
     )
-    enricher = None
-    if options.enrich:
-        enricher = Enricher(client=client, store=store, freshness=options.freshness, fetchers=fetchers or {})
-    records: list[ResolvedRecord] = []
-    for _doc, findings in scanned:
-        for finding in findings:
-            records.append(await _record(finding, resolutions, enricher))
-    return records
+    semaphore = asyncio.Semaphore(max(1, options.concurrency))
+
+    async def one(finding: Finding) -> ResolvedRecord:
+        async with semaphore:
+            return await _record(finding, resolutions, enricher)
+
+    records = list(await asyncio.gather(*(one(f) for f in scanned)))
+    return await _expand_post_links(records, client=client, store=store, options=options)
 
 
-def _absolute(raw: str) -> str:
-    from .urls import absolute_url
+async def _expand_post_links(
+    records: list[ResolvedRecord], *, client: httpx.AsyncClient, store: Store, options: RunOptions
+) -> list[ResolvedRecord]:
+    """Links inside post metadata should be real targets: a source that only knows t.co links (oEmbed)
+    gets them expanded through the same resolver and cache."""
+    short = {u for r in records if r.post for u in r.post.links if shortener_host(u)}
+    if not short:
+        return records
+    resolved = await resolve_all(short, client=client, store=store, options=options)
 
-    return absolute_url(raw)
+    def expand(url: str) -> str:
+        res = resolved.get(first_url(url))
+        return res.canonical_url if res and res.status == "ok" and res.canonical_url else url
+
+    return [
+        replace(r, post=replace(r.post, links=tuple(expand(u) for u in r.post.links))) if r.post else r for r in records
+    ]
 
 
-async def _record(finding: Finding, resolutions: dict[str, Resolution], enricher: Enricher | None) -> ResolvedRecord:
+async def _record(finding: Finding, resolutions: dict[str, Resolution], enricher: Enricher) -> ResolvedRecord:
     if isinstance(finding, Link):
         resolution = resolutions.get(first_url(finding.url))
         post = None
-        if enricher and resolution and resolution.status == "ok" and resolution.canonical_url:
-            post = await enricher.for_url(resolution.canonical_url)
+        if resolution and resolution.status == "ok" and resolution.canonical_url:
+            enriched = await enricher.for_url(resolution.canonical_url)
+            if enriched is not None:
+                post = enriched.meta
+                resolution = _dead_if(resolution, enriched)
         return ResolvedRecord(finding, resolution, post)
     return await _post_record(finding, resolutions, enricher)
 
 
-async def _post_record(post: Post, resolutions: dict[str, Resolution], enricher: Enricher | None) -> ResolvedRecord:
+def _dead_if(resolution: Resolution, enriched: Enriched) -> Resolution:
+    if enriched.dead:
+        return replace(resolution, status="dead", error=f"the post is gone: {enriched.dead}")
+    if enriched.meta and enriched.meta.url and resolution.canonical_url != enriched.meta.url:
+        return replace(resolution, canonical_url=enriched.meta.url)  # the platform knows the real handle
+    return resolution
+
+
+async def _post_record(post: Post, resolutions: dict[str, Resolution], enricher: Enricher) -> ResolvedRecord:
     resolution = resolutions.get(first_url(post.url)) if post.url else None
     if resolution is None or resolution.canonical_url is None:
         derived = _post_from_links(post, resolutions)
         if derived is not None:
             resolution = derived
     if resolution is not None and resolution.canonical_url:
-        from .platforms import match_post_url
-
         ref = match_post_url(resolution.canonical_url)
         if ref is not None:
             post = replace(
@@ -171,19 +196,15 @@ async def _post_record(post: Post, resolutions: dict[str, Resolution], enricher:
                 url=post.url or resolution.canonical_url,
                 author_handle=post.author_handle or ref.handle,
             )
-    if resolution is None:
-        target = None
-        if post.post_id and post.platform == "twitter":
-            target = f"https://x.com/i/status/{post.post_id}"
-        if target is not None:
-            from .resolve import post_resolution
-
+    if resolution is None and post.post_id:
+        target = canonical_post_url(PostRef(post.platform, post.post_id, post.author_handle))
+        if post.platform != "mastodon":
             resolution = post_resolution(target)
-        if resolution is None:
-            resolution = Resolution(post.url or "", "ok", None, None)
-    meta: PostMeta | None = None
-    if enricher is not None:
-        meta = await enricher.for_post(post, resolution.canonical_url)
+    if resolution is None:
+        resolution = _unresolved_post(post, resolutions)
+    enriched = await enricher.for_post(post, resolution.canonical_url)
+    meta = enriched.meta if enriched else None
+    if enriched is not None:
         if meta is not None:
             post = replace(
                 post,
@@ -191,18 +212,26 @@ async def _post_record(post: Post, resolutions: dict[str, Resolution], enricher:
                 author_handle=post.author_handle or meta.author_handle,
                 published=post.published or meta.created_at,
             )
-            if resolution.canonical_url and meta.url and meta.url != resolution.canonical_url:
-                resolution = replace(resolution, canonical_url=meta.url)
+        if resolution.canonical_url or enriched.dead:
+            resolution = _dead_if(resolution, enriched)
     return ResolvedRecord(post, resolution, meta)
+
+
+def _unresolved_post(post: Post, resolutions: dict[str, Resolution]) -> Resolution:
+    """A post with neither URL nor id. If its own links failed, say so (a later run may learn its id)."""
+    failed = [r for raw in post.links if (r := resolutions.get(first_url(absolute_url(raw)))) and r.status == "error"]
+    if failed:
+        return Resolution(
+            post.url or "", "error", None, None, (), f"its links could not be followed: {failed[0].error}"
+        )
+    return Resolution(post.url or "", "ok", None, None)
 
 
 def _post_from_links(post: Post, resolutions: dict[str, Resolution]) -> Resolution | None:
     """A copied post without its status link: its own media link (pic.twitter.com) leads to it."""
-    from .platforms import match_post_url
-
     candidates: list[tuple[int, Resolution]] = []
     for raw in post.links:
-        resolution = resolutions.get(first_url(_absolute(raw)))
+        resolution = resolutions.get(first_url(absolute_url(raw)))
         if resolution is None or resolution.canonical_url is None:
             continue
         ref = match_post_url(resolution.canonical_url)

@@ -199,15 +199,17 @@ def _classify(url: str, current: str, hops: list[Hop], response: HopResponse, fa
 
 def _final(url: str, current: str, hops: list[Hop], facts: PageFacts | None) -> Resolution:
     title = None
+    page = None
     canonical = current
     if facts is not None:
         title = facts.title
+        page = facts.page
         declared = facts.canonical or facts.og_url
         if declared and _sane_canonical(current, declared):
             canonical = declared
     if (post := post_resolution(canonical, tuple(hops), title)) is not None:
         return Resolution(url, "ok", current, post.canonical_url, tuple(hops), None, title)
-    return Resolution(url, "ok", current, canonical_url(canonical), tuple(hops), None, title)
+    return Resolution(url, "ok", current, canonical_url(canonical), tuple(hops), None, title, page)
 
 
 def _sane_canonical(current: str, declared: str) -> bool:

@@ -315,3 +315,28 @@ def test_the_test_guard_refuses_public_addresses() -> None:
 
     with pytest.raises(NetworkUseError), socket.socket() as s:
         s.connect(("93.184.216.34", 80))
+
+
+def test_landing_page_metadata_from_opengraph_and_json_ld() -> None:
+    head = (
+        '<html><head><title>Fallback title</title><meta property="og:title" content="Council votes yes">'
+        '<meta property="og:site_name" content="The Example Times"><meta name="description" content="A vote.">'
+        '<script type="application/ld+json">{"@context":"https://schema.org","@type":"NewsArticle",'
+        '"headline":"Council votes","datePublished":"2025-03-12T20:00:00-05:00",'
+        '"author":[{"@type":"Person","name":"Ana Writer"},{"@type":"Person","name":"Bo Reporter"}]}</script>'
+        "</head><body>story</body></html>"
+    )
+
+    async def go():  # type: ignore[no-untyped-def]
+        transport = httpx.MockTransport(lambda r: httpx.Response(200, html=head))
+        async with make_client(transport=transport) as client:
+            return await resolve_url("https://news.example.com/story", client, options())
+
+    res = asyncio.run(go())
+    assert res.page == {
+        "title": "Council votes yes",
+        "site_name": "The Example Times",
+        "description": "A vote.",
+        "author": "Ana Writer, Bo Reporter",
+        "published": "2025-03-12T20:00:00-05:00",
+    }

@@ -13,7 +13,7 @@ scanning never touches HTTP.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import SplitResult, parse_qs, urljoin, urlsplit
@@ -61,6 +61,8 @@ class Platform:
     parse_embed: Callable[[HtmlElement, str | None], Embed | None] | None = None
     # Hugo / Jekyll style shortcodes in Markdown: name → function(attrs) → Embed
     shortcodes: dict[str, Callable[[dict[str, str]], Embed | None]] = field(default_factory=dict)
+    # Metadata over the network: async (PostRef, FetchContext) → Fetched. None: markup only.
+    fetch: Callable[[PostRef, Any], Awaitable[Any]] | None = None
 
 
 def split(url: str) -> SplitResult | None:
@@ -138,3 +140,19 @@ def clean_text(text: str) -> str:
         if line or (out and out[-1]):
             out.append(line)
     return "\n".join(out).strip()
+
+
+def html_text(fragment: str) -> tuple[str, list[str]]:
+    """Visible text and link targets of a small HTML fragment (a post's rendered content)."""
+    import lxml.html
+
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except (ValueError, TypeError):
+        return fragment, []
+    for br in root.iter("br"):
+        br.tail = "\n" + (br.tail or "")
+    for p in list(root.iter("p"))[1:]:
+        p.text = "\n\n" + (p.text or "")
+    hrefs = [a.get("href") for a in root.iter("a") if a.get("href")]
+    return clean_text(root.text_content()), hrefs

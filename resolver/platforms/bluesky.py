@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import SplitResult
+from typing import Any
+from urllib.parse import SplitResult, urlencode
 
 from ..dates import parse_embed_date
+from ..models import Media, PostMeta
 from .base import (
     Embed,
     HtmlElement,
@@ -19,6 +21,7 @@ from .base import (
     split,
     text_of,
 )
+from .http import NOTHING, FetchContext, Fetched
 
 _POST = re.compile(r"/profile/(?P<actor>[^/]+)/post/(?P<rkey>[A-Za-z0-9._~:-]+)/?$")
 _AT_URI = re.compile(r"^at://(?P<actor>[^/]+)/app\.bsky\.feed\.post/(?P<rkey>[A-Za-z0-9._~:-]+)$")
@@ -86,6 +89,91 @@ def _shortcode(attrs: dict[str, str]) -> Embed | None:
     return Embed("bluesky", url=link, post_id=ref.post_id, author_handle=ref.handle)
 
 
+# --- metadata over the network (public AppView, no auth) ------------------------------------------------
+
+APPVIEW = "https://public.api.bsky.app/xrpc"
+
+
+def at_to_web(uri: str) -> str | None:
+    ref = match_at_uri(uri)
+    return canonical_url(ref) if ref else None
+
+
+async def fetch(ref: PostRef, ctx: FetchContext) -> Fetched:
+    actor = ref.handle or ""
+    if not actor.startswith("did:"):
+        status, data = await ctx.get_json(
+            f"{APPVIEW}/com.atproto.identity.resolveHandle?{urlencode({'handle': actor})}"
+        )
+        if status == 400 and isinstance(data, dict):
+            return Fetched(dead=f"handle @{actor} does not resolve ({data.get('message') or data.get('error')})")
+        if status != 200 or not isinstance(data, dict) or not data.get("did"):
+            return NOTHING
+        actor = str(data["did"])
+    uri = f"at://{actor}/app.bsky.feed.post/{ref.post_id}"
+    query = urlencode({"uri": uri, "depth": 0, "parentHeight": 0})
+    status, data = await ctx.get_json(f"{APPVIEW}/app.bsky.feed.getPostThread?{query}")
+    if status == 400 and isinstance(data, dict) and data.get("error") == "NotFound":
+        return Fetched(dead=f"not found: {data.get('message') or 'the post was deleted'}")
+    if status != 200 or not isinstance(data, dict):
+        return NOTHING
+    thread = data.get("thread") or {}
+    if thread.get("notFound") or str(thread.get("$type", "")).endswith("#notFoundPost"):
+        return Fetched(dead="not found: the post was deleted")
+    if thread.get("blocked"):
+        return Fetched(dead="blocked by its author")
+    post = thread.get("post")
+    return Fetched(post_view_meta(post)) if isinstance(post, dict) else NOTHING
+
+
+def post_view_meta(post: dict[str, Any]) -> PostMeta:
+    """app.bsky.feed.defs#postView → PostMeta. Facet ranges are UTF-8 byte offsets; link targets come
+    from the facets (the text may show them shortened)."""
+    author = post.get("author") or {}
+    record = post.get("record") or {}
+    links: list[str] = []
+    for facet in record.get("facets") or []:
+        for feature in facet.get("features") or []:
+            if str(feature.get("$type", "")).endswith("#link") and feature.get("uri"):
+                links.append(str(feature["uri"]))
+    embed = post.get("embed") or {}
+    media: list[Media] = []
+    quoted = None
+    for view in (embed, embed.get("media") or {}):
+        kind = str(view.get("$type", ""))
+        if kind.endswith("images#view"):
+            media += [Media("photo", i["fullsize"]) for i in view.get("images") or [] if i.get("fullsize")]
+        elif kind.endswith("video#view") and view.get("playlist"):
+            media.append(Media("video", view["playlist"]))
+        elif kind.endswith("external#view") and (view.get("external") or {}).get("uri"):
+            external = view["external"]["uri"]
+            if external not in links:
+                links.append(external)
+    quoted_view = embed.get("record") or {}
+    if isinstance(quoted_view.get("record"), dict):  # recordWithMedia#view nests one level deeper
+        quoted_view = quoted_view["record"]
+    if quoted_view.get("uri"):
+        quoted = at_to_web(str(quoted_view["uri"]))
+    parent = (record.get("reply") or {}).get("parent") or {}
+    uri = str(post.get("uri") or "")
+    ref = match_at_uri(uri)
+    langs = record.get("langs") or []
+    return PostMeta(
+        platform="bluesky",
+        id=ref.post_id if ref else uri.rsplit("/", 1)[-1],
+        url=at_to_web(uri) or uri,
+        author_name=author.get("displayName") or None,
+        author_handle=author.get("handle"),
+        created_at=record.get("createdAt") or post.get("indexedAt"),
+        text=record.get("text"),
+        lang=langs[0] if langs else None,
+        media=tuple(media),
+        links=tuple(links),
+        quoted=quoted,
+        reply_to=at_to_web(str(parent["uri"])) if parent.get("uri") else None,
+    )
+
+
 PLATFORM = Platform(
     name="bluesky",
     example_url="https://bsky.app/profile/test.marshal.dev/post/3kaheyt6vpc22",
@@ -99,4 +187,5 @@ PLATFORM = Platform(
     parse_embed=parse_embed,
     embed_markers=("bluesky", "bsky"),
     shortcodes={"bluesky": _shortcode, "bsky": _shortcode},
+    fetch=fetch,
 )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import SplitResult
+from typing import Any
+from urllib.parse import SplitResult, urlencode
 
+from ..models import Media, PostMeta
 from .base import (
     Embed,
     HtmlElement,
@@ -14,9 +16,11 @@ from .base import (
     anchors,
     clean_text,
     host_of,
+    html_text,
     split,
     text_of,
 )
+from .http import NOTHING, FetchContext, Fetched
 
 # Hosts whose /@user/<digits> paths are not Mastodon statuses.
 _OTHER_SITES = frozenset(
@@ -86,6 +90,69 @@ def _shortcode(attrs: dict[str, str]) -> Embed | None:
     return Embed("mastodon", url=url, post_id=status_id, author_handle=handle)
 
 
+async def fetch(ref: PostRef, ctx: FetchContext) -> Fetched:
+    """The status on the server that issued its id (ids are per server), oEmbed if the API refuses."""
+    instance = dict(ref.extra).get("instance")
+    if not instance:
+        return NOTHING
+    status, data = await ctx.get_json(f"https://{instance}/api/v1/statuses/{ref.post_id}")
+    if status == 200 and isinstance(data, dict) and data.get("id"):
+        return Fetched(status_meta(data, instance))
+    if status == 404:
+        return Fetched(dead="not found: deleted, private, or not on this server")
+    # Servers in limited-federation mode answer 401 to anonymous API calls; their oEmbed may still answer.
+    query = urlencode({"url": canonical_url(ref)})
+    status, data = await ctx.get_json(f"https://{instance}/api/oembed?{query}")
+    if status == 200 and isinstance(data, dict) and data.get("html"):
+        text, _ = html_text(str(data["html"]))
+        return Fetched(
+            PostMeta(
+                "mastodon", ref.post_id, canonical_url(ref), data.get("author_name"), ref.handle, text=text or None
+            )
+        )
+    return NOTHING
+
+
+def status_meta(data: dict[str, Any], instance: str) -> PostMeta:
+    """GET /api/v1/statuses/:id → PostMeta: HTML content to text, real link targets (Mastodon does not
+    shorten), media, quote and the replied-to status."""
+    account = data.get("account") or {}
+    acct = str(account.get("acct") or account.get("username") or "")
+    handle = acct if "@" in acct else f"{acct}@{instance}"
+    text, hrefs = html_text(str(data.get("content") or ""))
+    mention_urls = {m.get("url") for m in data.get("mentions") or []}
+    tag_urls = {t.get("url") for t in data.get("tags") or []}
+    links = [h for h in hrefs if h not in mention_urls and h not in tag_urls and "/tags/" not in h]
+    media = tuple(
+        Media(str(m.get("type") or "image"), str(m.get("url") or m.get("remote_url")))
+        for m in data.get("media_attachments") or []
+        if m.get("url") or m.get("remote_url")
+    )
+    reply_to = None
+    if data.get("in_reply_to_id"):
+        mention = next(
+            (m for m in data.get("mentions") or [] if m.get("id") == data.get("in_reply_to_account_id")), None
+        )
+        base = mention.get("url") if mention else None
+        reply_to = f"{base}/{data['in_reply_to_id']}" if base else None
+    quote = data.get("quote") or {}
+    quoted = (quote.get("quoted_status") or {}).get("url") if isinstance(quote, dict) else None
+    return PostMeta(
+        platform="mastodon",
+        id=str(data["id"]),
+        url=str(data.get("url") or data.get("uri") or ""),
+        author_name=account.get("display_name") or account.get("username"),
+        author_handle=handle,
+        created_at=data.get("created_at"),
+        text=text or None,
+        lang=data.get("language"),
+        media=media,
+        links=tuple(links),
+        quoted=quoted,
+        reply_to=reply_to,
+    )
+
+
 PLATFORM = Platform(
     name="mastodon",
     example_url="https://mastodon.example/@mastodonpy_test/117020583223442465",
@@ -93,6 +160,7 @@ PLATFORM = Platform(
     match_url=match_url,
     hosts=None,
     canonical_url=canonical_url,
+    fetch=fetch,
     embed_xpath="//*[contains(@class, 'mastodon-embed')] | //iframe[re:test(@src, '/@[^/]+/[0-9]+/embed')]",
     parse_embed=parse_embed,
     embed_markers=("/embed",),

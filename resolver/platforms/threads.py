@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import SplitResult
+from urllib.parse import SplitResult, urlencode
 
+from ..models import PostMeta
 from .base import (
     Embed,
     HtmlElement,
@@ -14,9 +15,11 @@ from .base import (
     anchors,
     clean_text,
     host_of,
+    html_text,
     split,
     text_of,
 )
+from .http import NOTHING, FetchContext, Fetched
 
 _POST = re.compile(r"^/@(?P<user>[\w.]+)/post/(?P<code>[\w-]{5,40})/?")
 _SHORT = re.compile(r"^/t/(?P<code>[\w-]{5,40})/?")
@@ -55,6 +58,18 @@ def parse_embed(el: HtmlElement, base_url: str | None) -> Embed | None:
     return None
 
 
+async def fetch(ref: PostRef, ctx: FetchContext) -> Fetched:
+    """Threads oEmbed (graph.threads.net, tokenless since 2026-06): html only, no author fields."""
+    query = urlencode({"url": canonical_url(ref)})
+    status, data = await ctx.get_json(f"https://graph.threads.net/oembed?{query}")
+    if status == 404:
+        return Fetched(dead="not found (oEmbed answered 404)")
+    if status != 200 or not isinstance(data, dict) or not data.get("html"):
+        return NOTHING
+    text, _ = html_text(str(data["html"]))
+    return Fetched(PostMeta("threads", ref.post_id, canonical_url(ref), None, ref.handle, text=text or None))
+
+
 PLATFORM = Platform(
     name="threads",
     example_url="https://www.threads.net/@zuck/post/CuP48CiS5sx",
@@ -62,6 +77,7 @@ PLATFORM = Platform(
     match_url=match_url,
     hosts=frozenset({"threads.net", "threads.com"}),
     canonical_url=canonical_url,
+    fetch=fetch,
     embed_xpath="//blockquote[contains(@class, 'text-post-media')]",
     parse_embed=parse_embed,
     embed_markers=("text-post-media",),

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import Any
 from urllib.parse import SplitResult
 
+import httpx
+
 from ..dates import parse_embed_date
+from ..errors import FetchError
+from ..models import Media, PostMeta
 from .base import (
     Embed,
     HtmlElement,
@@ -22,6 +27,7 @@ from .base import (
     split,
     text_of,
 )
+from .http import NOTHING, FetchContext, Fetched
 
 HOSTS = frozenset(
     {
@@ -194,6 +200,176 @@ def _shortcode(attrs: dict[str, str]) -> Embed | None:
     return Embed("twitter", url=url, post_id=tweet_id, author_handle=user)
 
 
+# --- metadata over the network -----------------------------------------------------------------------
+# Order (issue #4): the syndication endpoint Twitter's own embed uses (richest: expanded links, media),
+# then publish.twitter.com oEmbed (author, date, text with t.co links), then FxTwitter's API.
+
+SYNDICATION = "https://cdn.syndication.twimg.com/tweet-result?id={id}&lang=en&token={token}"
+OEMBED = "https://publish.twitter.com/oembed?format=json&url={url}"
+FXTWITTER = "https://api.fxtwitter.com/{handle}/status/{id}"
+
+
+async def fetch(ref: PostRef, ctx: FetchContext) -> Fetched:
+    """Each source in turn; a source that fails (network, 5xx) is skipped. Only when every source says
+    "not found" is the tweet dead; a tombstone or a private account says so at once."""
+    from ..jsnumber import syndication_token
+
+    sources = (
+        ("syndication", SYNDICATION.format(id=ref.post_id, token=syndication_token(ref.post_id)), from_syndication),
+        ("oEmbed", OEMBED.format(url=f"https://twitter.com/{ref.handle or 'i'}/status/{ref.post_id}"), from_oembed),
+        ("FxTwitter", FXTWITTER.format(handle=ref.handle or "i", id=ref.post_id), from_fxtwitter),
+    )
+    missing: list[str] = []
+    for name, url, parse in sources:
+        try:
+            status, data = await ctx.get_json(url)
+        except (httpx.HTTPError, FetchError):
+            continue
+        result = parse(data, ref, status)
+        if result.meta or result.dead:
+            return result
+        if result.missing:
+            missing.append(f"{name} {status}{' {}' if status == 200 else ''}")
+    if len(missing) == len(sources):
+        return Fetched(dead=f"not found: deleted, suspended or never existed ({', '.join(missing)})")
+    return NOTHING
+
+
+def _post_url(user: dict[str, Any] | None, tweet_id: str) -> str:
+    handle = (user or {}).get("screen_name")
+    return f"https://x.com/{handle}/status/{tweet_id}" if handle else f"https://x.com/i/status/{tweet_id}"
+
+
+def from_syndication(data: Any, ref: PostRef, status: int = 200) -> Fetched:
+    """The tweet-result JSON: a Tweet, a TweetTombstone, or ``{}`` (not found, or a bad token)."""
+    if status != 200:
+        return Fetched(missing=status == 404)
+    if not isinstance(data, dict) or not data:
+        return Fetched(missing=True)
+    if data.get("__typename") == "TweetTombstone":
+        tombstone = (data.get("tombstone") or {}).get("text") or {}
+        reason = clean_text(tombstone.get("text") or "").removesuffix("Learn more").strip() or "unavailable"
+        return Fetched(dead=f"tombstone: {reason}")
+    tweet_id = str(data.get("id_str") or ref.post_id)
+    user = data.get("user")  # suspended accounts reportedly come without one
+    entities = data.get("entities") or {}
+    text = str(data.get("text") or "")
+    links: list[str] = []
+    for url in entities.get("urls") or []:
+        expanded = url.get("expanded_url") or url.get("url")
+        if url.get("url") and expanded:
+            text = text.replace(url["url"], expanded)
+            links.append(expanded)
+    for media_link in entities.get("media") or []:  # the tweet's own media link: not part of its text
+        if media_link.get("url"):
+            text = text.replace(media_link["url"], "")
+    media = tuple(_syndication_media(item) for item in data.get("mediaDetails") or [])
+    quoted = data.get("quoted_tweet")
+    reply_id = data.get("in_reply_to_status_id_str")
+    reply_to = None
+    if reply_id:
+        reply_to = _post_url({"screen_name": data.get("in_reply_to_screen_name")}, str(reply_id))
+    return Fetched(
+        PostMeta(
+            platform="twitter",
+            id=tweet_id,
+            url=_post_url(user, tweet_id),
+            author_name=(user or {}).get("name"),
+            author_handle=(user or {}).get("screen_name"),
+            created_at=data.get("created_at"),
+            text=clean_text(text) or None,
+            lang=data.get("lang"),
+            media=tuple(m for m in media if m is not None),
+            links=tuple(links),
+            quoted=_post_url(quoted.get("user"), str(quoted.get("id_str"))) if isinstance(quoted, dict) else None,
+            reply_to=reply_to,
+        )
+    )
+
+
+def _syndication_media(item: dict[str, Any]) -> Media | None:
+    kind = item.get("type") or "photo"
+    if kind in ("video", "animated_gif"):
+        variants = [
+            v for v in (item.get("video_info") or {}).get("variants") or [] if v.get("content_type") == "video/mp4"
+        ]
+        if variants:
+            best = max(variants, key=lambda v: v.get("bitrate") or 0)
+            return Media(kind, best["url"])
+    url = item.get("media_url_https")
+    return Media(kind, url) if url else None
+
+
+def from_oembed(data: Any, ref: PostRef, status: int = 200) -> Fetched:
+    """publish.twitter.com oEmbed: author, the date (no time) and the text, with t.co links only."""
+    if status != 200:
+        return Fetched(missing=status == 404)
+    if not isinstance(data, dict) or not data.get("html"):
+        return Fetched(missing=True)
+    import lxml.html
+
+    try:
+        root = lxml.html.fragment_fromstring(data["html"], create_parent="div")
+    except (ValueError, TypeError):
+        return Fetched(missing=True)
+    paragraph = first(root, "p")
+    anchors_in_post = [href for _, href in anchors(paragraph)] if paragraph is not None else []
+    date_anchor = [a for a, _ in anchors(root)][-1:] if anchors(root) else []
+    author_url = str(data.get("author_url") or "")
+    handle = author_url.rstrip("/").rsplit("/", 1)[-1] if author_url else ref.handle
+    return Fetched(
+        PostMeta(
+            platform="twitter",
+            id=ref.post_id,
+            url=f"https://x.com/{handle}/status/{ref.post_id}" if handle else f"https://x.com/i/status/{ref.post_id}",
+            author_name=data.get("author_name"),
+            author_handle=handle,
+            created_at=parse_embed_date(text_of(date_anchor[0])) if date_anchor else None,
+            text=clean_text(text_of(paragraph)) if paragraph is not None else None,
+            lang=paragraph.get("lang") if paragraph is not None else None,
+            links=tuple(anchors_in_post),
+        )
+    )
+
+
+def from_fxtwitter(data: Any, ref: PostRef, status: int = 200) -> Fetched:
+    """FxTwitter: {"code", "message", "tweet"} with the HTTP status equal to code."""
+    if status == 401:
+        return Fetched(dead="the post is private (protected account)")
+    if status == 404:
+        return Fetched(missing=True)
+    tweet = data.get("tweet") if isinstance(data, dict) else None
+    if status != 200 or not isinstance(tweet, dict):
+        return NOTHING
+    import datetime as dt
+
+    author = tweet.get("author") or {}
+    stamp = tweet.get("created_timestamp")
+    created = (
+        dt.datetime.fromtimestamp(int(stamp), tz=dt.timezone.utc).isoformat().replace("+00:00", "Z") if stamp else None
+    )
+    media_block = tweet.get("media") or {}
+    media = [Media("photo", p["url"]) for p in media_block.get("photos") or [] if p.get("url")]
+    media += [Media("video", v["url"]) for v in media_block.get("videos") or [] if v.get("url")]
+    quote = tweet.get("quote")
+    replying = tweet.get("replying_to_status")
+    return Fetched(
+        PostMeta(
+            platform="twitter",
+            id=str(tweet.get("id") or ref.post_id),
+            url=_post_url(author, str(tweet.get("id") or ref.post_id)),
+            author_name=author.get("name"),
+            author_handle=author.get("screen_name"),
+            created_at=created,
+            text=tweet.get("text"),
+            lang=tweet.get("lang"),
+            media=tuple(media),
+            quoted=str(quote.get("url")) if isinstance(quote, dict) and quote.get("url") else None,
+            reply_to=_post_url({"screen_name": tweet.get("replying_to")}, str(replying)) if replying else None,
+        )
+    )
+
+
 _TWEET_CLASS = "contains(@class, '{0}')"
 PLATFORM = Platform(
     name="twitter",
@@ -217,4 +393,5 @@ PLATFORM = Platform(
     parse_embed=parse_embed,
     embed_markers=("twitter", "tweet", "Tweet", "(@"),
     shortcodes={"tweet": _shortcode, "x": _shortcode, "twitter": _shortcode},
+    fetch=fetch,
 )

@@ -1,0 +1,70 @@
+"""What a platform fetcher may do over HTTP: GET a URL under the run's retry policy and host limits.
+
+Fetchers live in their platform's module and reach the network only through a ``FetchContext`` (which goes
+through ``resolver.net``), so tests and ``--cassette`` replay them like everything else.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from ..models import PostMeta
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A fetcher's verdict: metadata, or that the post is gone (with why), or nothing learnt."""
+
+    meta: PostMeta | None = None
+    dead: str | None = None  # "deleted by its author", "not found", …
+    missing: bool = False  # a source said "not found" without being sure (try the next one)
+
+
+NOTHING = Fetched()
+
+
+@dataclass
+class FetchContext:
+    client: httpx.AsyncClient
+    allow_private: bool = False
+    max_body: int = 2 * 1024 * 1024
+    policy: Any = None  # resolver.net.RetryPolicy
+    limiter: Any = None  # resolver.net.HostLimiter
+    requests: list[str] = field(default_factory=list)
+
+    async def get(self, url: str, headers: dict[str, str] | None = None) -> Any:
+        """One GET (retried per policy): a ``resolver.net.HopResponse`` with its body read (capped)."""
+        from ..net import HostLimiter, RetryPolicy, fetch_with_retry
+
+        policy = self.policy or RetryPolicy()
+        limiter = self.limiter or HostLimiter()
+        self.requests.append(url)
+        async with limiter.slot(url):
+            return await fetch_with_retry(
+                self.client,
+                url,
+                policy=policy,
+                max_body=self.max_body,
+                allow_private=self.allow_private,
+                read_body=lambda _: True,
+                headers=headers,
+            )
+
+    async def get_json(self, url: str) -> tuple[int, Any]:
+        """(status, parsed JSON or None). A body that is not JSON (some APIs answer errors as 200 HTML,
+        YouTube once answered "Forbidden" as 200 text) is None, whatever the status says."""
+        response = await self.get(url, headers={"Accept": "application/json"})
+        return response.status, parse_json(response.content_type, response.body)
+
+
+def parse_json(content_type: str, body: bytes) -> Any:
+    if "json" not in content_type and body.lstrip()[:1] not in (b"{", b"["):
+        return None
+    try:
+        return json.loads(body.decode("utf-8", errors="replace"))
+    except ValueError:
+        return None
