@@ -7,23 +7,25 @@ Exit codes (CONTRACT.md): 0 every item reached a final answer (ok or dead); 1 so
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
-from collections.abc import Coroutine, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, TextIO, TypeVar
 
+import httpx
 import typer
 
 from . import __version__
 from .errors import ResolverError, SourceError
 from .models import Document, ResolvedRecord
 from .output import Format, open_output, write_records
-from .pipeline import Stats
+from .pipeline import RunOptions, Stats
 from .read import expand_sources, read_source
 from .scan import LinkFilter, scan
-from .store import Store
+from .store import Freshness, Store
 
 T = TypeVar("T")
 
@@ -115,8 +117,38 @@ def _format_for(fmt: FormatChoice | None, output: Path | None) -> Format:
     return "table" if sys.stdout.isatty() else "jsonl"
 
 
-def _error(message: str) -> None:
-    typer.echo(f"resolver: error: {message}", err=True)
+_LOG_JSON = False
+
+
+def _log(event: str, message: str, **fields: Any) -> None:
+    """One line on stderr: human text, or one JSON object per line with --log-format json."""
+    if _LOG_JSON:
+        import json
+        import time as _time
+
+        record = {"time": _time.strftime("%Y-%m-%dT%H:%M:%SZ", _time.gmtime()), "event": event, "message": message}
+        typer.echo(json.dumps({**record, **fields}, ensure_ascii=False), err=True)
+    else:
+        typer.echo(f"resolver: {message}", err=True)
+
+
+def _error(message: str, **fields: Any) -> None:
+    _log("error", f"error: {message}", **fields)
+
+
+class LogFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+LogFormatOpt = Annotated[
+    LogFormat, typer.Option("--log-format", help="stderr lines as text, or as JSON objects (for log collectors).")
+]
+
+
+def _set_log_format(fmt: LogFormat) -> None:
+    global _LOG_JSON
+    _LOG_JSON = fmt is LogFormat.json
 
 
 class SourceReader:
@@ -137,6 +169,7 @@ class SourceReader:
         self.timeout = timeout
         self.quiet = quiet
         self.failed = 0
+        self.max_articles = 500  # per feed or sitemap
 
     def _fetch(self, url: str) -> tuple[bytes, str | None, str]:
         from .net import fetch_article
@@ -149,12 +182,28 @@ class SourceReader:
             raise SourceError(url, f"could not fetch: {exc or type(exc).__name__}") from None
 
     def __iter__(self) -> Iterator[Document]:
-        for source in _progress(self.sources, quiet=self.quiet, label="reading"):
+        from .read import document, feed_entries, feed_kind
+
+        queue = list(self.sources)
+        feeds_left = 20  # a sitemap index may list sitemaps; bounded, so a hostile index cannot loop us
+        for source in _progress(queue, quiet=self.quiet, label="reading"):
             try:
-                yield read_source(source, kind=self.kind, fetch=self._fetch)  # type: ignore[arg-type]
+                if not source.startswith(("http://", "https://")):
+                    yield read_source(source, kind=self.kind, fetch=self._fetch)  # type: ignore[arg-type]
+                    continue
+                data, content_type, final_url = self._fetch(source)
+                if feed_kind(data) and feeds_left > 0:
+                    feeds_left -= 1
+                    entries = feed_entries(data, final_url)[: self.max_articles]
+                    if not entries:
+                        raise SourceError(source, "a feed or sitemap that lists no articles")
+                    queue.extend(e for e in entries if e not in queue)
+                    self.sources.extend(e for e in entries if e not in self.sources)
+                    continue
+                yield document(source, data, kind=self.kind, content_type=content_type, base_url=final_url)  # type: ignore[arg-type]
             except SourceError as exc:
                 self.failed += 1
-                _error(str(exc))
+                _error(str(exc), source=exc.source)
 
 
 def _progress(items: list[str], *, quiet: bool, label: str) -> Iterator[str]:
@@ -260,20 +309,36 @@ def _store(settings: NetSettings) -> Store:
     return SQLiteStore(settings.cache or default_cache_path())
 
 
-async def _resolve_run(
-    docs: list[Document], settings: NetSettings, links: LinkFilter, whole_page: bool, stats: Stats
-) -> list[ResolvedRecord]:
+@contextlib.asynccontextmanager
+async def _network(settings: NetSettings) -> AsyncIterator[httpx.AsyncClient]:
+    """The run's client: replaying a cassette, or live with the address guard."""
     from .cassette import CassetteTransport
-    from .net import HostLimiter, RetryPolicy, make_client
-    from .pipeline import RunOptions, run
-    from .resolve import ResolveOptions
+    from .net import make_client
 
     transport = CassetteTransport.from_paths(settings.cassette) if settings.cassette else None
-    options = RunOptions(
+    async with make_client(
+        transport=transport,
+        allow_private=settings.allow_private,
+        concurrency=settings.concurrency,
+        per_host=settings.per_host,
+        timeout=settings.timeout,
+    ) as client:
+        yield client
+
+
+def _run_options(
+    settings: NetSettings, links: LinkFilter, whole_page: bool, freshness: Freshness | None = None
+) -> RunOptions:
+    from .net import HostLimiter, RetryPolicy
+    from .pipeline import RunOptions
+    from .resolve import ResolveOptions
+
+    return RunOptions(
         links=links,
         whole_page=whole_page,
         concurrency=settings.concurrency,
         deadline=settings.deadline,
+        freshness=freshness or Freshness(),
         resolve=ResolveOptions(
             max_hops=settings.max_hops,
             allow_private=settings.allow_private,
@@ -281,25 +346,33 @@ async def _resolve_run(
             limiter=HostLimiter(per_host=min(settings.per_host, settings.concurrency)),
         ),
     )
+
+
+async def _resolve_records(
+    client: httpx.AsyncClient, docs: list[Document], options: RunOptions, store: Store, stats: Stats, quiet: bool
+) -> list[ResolvedRecord]:
+    from .pipeline import run
+
+    with _ProgressBar(quiet=quiet) as bar:
+        return await run(
+            docs,
+            client=client,
+            store=store,
+            options=options,
+            progress=bar.update,
+            stats=stats,
+            on_document_error=_scan_failed,
+        )
+
+
+async def _resolve_run(
+    docs: list[Document], settings: NetSettings, links: LinkFilter, whole_page: bool, stats: Stats
+) -> list[ResolvedRecord]:
     store = _store(settings)
     try:
-        async with make_client(
-            transport=transport,
-            allow_private=settings.allow_private,
-            concurrency=settings.concurrency,
-            per_host=settings.per_host,
-            timeout=settings.timeout,
-        ) as client:
-            with _ProgressBar(quiet=settings.quiet) as bar:
-                return await run(
-                    docs,
-                    client=client,
-                    store=store,
-                    options=options,
-                    progress=bar.update,
-                    stats=stats,
-                    on_document_error=_scan_failed,
-                )
+        async with _network(settings) as client:
+            options = _run_options(settings, links, whole_page)
+            return await _resolve_records(client, docs, options, store, stats, settings.quiet)
     finally:
         store.close()
 
@@ -362,10 +435,15 @@ def _summary(records: list[ResolvedRecord], stats: Stats, quiet: bool) -> None:
         status = r.resolution.status if r.resolution else "ok"
         counts[status] = counts.get(status, 0) + 1
     parts = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-    typer.echo(
-        f"resolver: {len(records)} records ({parts or 'none'}); {stats.urls} distinct URLs, "
+    _log(
+        "summary",
+        f"{len(records)} records ({parts or 'none'}); {stats.urls} distinct URLs, "
         f"{stats.fetched} fetched, {stats.from_cache} from cache",
-        err=True,
+        records=len(records),
+        by_status=counts,
+        urls=stats.urls,
+        fetched=stats.fetched,
+        from_cache=stats.from_cache,
     )
 
 
@@ -388,12 +466,14 @@ def resolve_command(
     cassette: CassetteOpt = None,
     deadline: DeadlineOpt = None,
     retries: RetriesOpt = 3,
+    log_format: LogFormatOpt = LogFormat.text,
 ) -> None:
     """Scan, then follow every link's redirects and fetch each post's metadata.
 
     Every answer is cached, so a re-run sends only the new requests.
     Example: resolver resolve article.html --format table
     """
+    _set_log_format(log_format)
     settings = NetSettings(
         cache, no_cache, concurrency, per_host, timeout, max_hops, allow_private, cassette, deadline, retries, quiet
     )
@@ -473,6 +553,296 @@ def _write_bytes_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _parse_age(value: str | None) -> float | None:
+    """ "30d", "12h", "90m", "45s" or plain seconds → seconds."""
+    if value is None:
+        return None
+    value = value.strip().lower()
+    units = {"d": 86400, "h": 3600, "m": 60, "s": 1, "w": 7 * 86400}
+    try:
+        if value and value[-1] in units:
+            return float(value[:-1]) * units[value[-1]]
+        return float(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not an age like 30d, 12h or 3600") from None
+
+
+def _content_hash(doc: Document) -> str:
+    import hashlib
+
+    return hashlib.sha256(doc.raw if doc.raw is not None else doc.text.encode()).hexdigest()
+
+
+def _source_key(record: ResolvedRecord) -> str | None:
+    """The identity of a cited source across runs: the link as found (pic.* as its t.co), or the post."""
+    from .models import Link
+    from .resolve import first_url
+
+    finding = record.finding
+    if isinstance(finding, Link):
+        return first_url(finding.url)
+    if finding.url:
+        return first_url(finding.url)
+    return record.resolution.canonical_url if record.resolution else None
+
+
+@app.command("archive")
+def archive_command(
+    sources: Sources,
+    format: FormatOpt = None,
+    output: OutputOpt = None,
+    quiet: QuietOpt = False,
+    input_format: InputOpt = None,
+    links: LinksOpt = LinksChoice.all,
+    whole_page: WholePageOpt = False,
+    save: Annotated[
+        bool, typer.Option("--save", help="Ask Save Page Now to capture sources with no (recent) capture.")
+    ] = False,
+    max_age: Annotated[
+        str | None,
+        typer.Option("--max-age", help="With --save: re-capture when the newest capture is older (30d, 12h)."),
+    ] = None,
+    warc: Annotated[
+        Path | None, typer.Option("--warc", help="Also write every response fetched for a cited source to this WARC.")
+    ] = None,
+    no_lookup: Annotated[bool, typer.Option("--no-lookup", help="Do not ask the Wayback Machine.")] = False,
+    all_articles: Annotated[
+        bool, typer.Option("--all", help="Process every article, not only new or changed ones.")
+    ] = False,
+    lock_wait: Annotated[
+        float, typer.Option("--lock-wait", help="Seconds to wait for another run's lock before giving up.")
+    ] = 10.0,
+    recheck: Annotated[
+        str, typer.Option("--recheck", help="Re-check a source found ok once its answer is older than this (30d).")
+    ] = "30d",
+    log_format: LogFormatOpt = LogFormat.text,
+    cache: CacheOpt = None,
+    no_cache: NoCacheOpt = False,
+    concurrency: ConcurrencyOpt = 32,
+    per_host: PerHostOpt = 8,
+    timeout: TimeoutOpt = 15.0,
+    max_hops: MaxHopsOpt = 10,
+    allow_private: AllowPrivateOpt = False,
+    cassette: CassetteOpt = None,
+    deadline: DeadlineOpt = None,
+    retries: RetriesOpt = 3,
+) -> None:
+    """Resolve, then archive every cited source: Wayback lookup, Save Page Now (--save), a local WARC (--warc).
+
+    Made for cron: SOURCE may also be an RSS/Atom feed or a sitemap URL; the cache remembers articles, so a
+    re-run processes only new or changed ones (--all for every one); a source that was ok and is dead now is
+    reported as newly dead (see `resolver report`). Two runs never overlap: the second waits --lock-wait
+    seconds for the first, then exits 1 with a message.
+    Example: resolver archive https://news.example.org/feed.xml --save --max-age 30d -q -o today.jsonl
+    """
+    _set_log_format(log_format)
+    settings = NetSettings(
+        cache, no_cache, concurrency, per_host, timeout, max_hops, allow_private, cassette, deadline, retries, quiet
+    )
+    from .store import LockBusyError, RunLock, default_cache_path
+
+    lock_path = Path(str(cache or default_cache_path()) + ".lock")
+    try:
+        with RunLock(lock_path, wait=lock_wait) if not no_cache else contextlib.nullcontext():
+            code = _archive_run(
+                _parse_age(recheck) or 0.0,
+                sources,
+                settings,
+                input_format,
+                links,
+                whole_page,
+                save,
+                _parse_age(max_age),
+                warc,
+                not no_lookup,
+                all_articles,
+                format,
+                output,
+            )
+    except LockBusyError as exc:
+        _log("locked", f"{exc}; another run is still working, try again later")
+        raise typer.Exit(1) from None
+    except ResolverError as exc:
+        _error(str(exc))
+        raise typer.Exit(2) from None
+    raise typer.Exit(code)
+
+
+def _archive_run(
+    recheck: float,
+    sources: list[str],
+    settings: NetSettings,
+    input_format: InputFormat | None,
+    links: LinksChoice,
+    whole_page: bool,
+    save: bool,
+    max_age: float | None,
+    warc: Path | None,
+    lookup: bool,
+    all_articles: bool,
+    fmt_choice: FormatChoice | None,
+    output: Path | None,
+) -> int:
+    reader = SourceReader(
+        sources, input_format, allow_private=settings.allow_private, timeout=settings.timeout, quiet=settings.quiet
+    )
+    store = _store(settings)
+    try:
+        docs = []
+        skipped = 0
+        for doc in reader:
+            if not all_articles and store.article_unchanged(doc.source, _content_hash(doc)):  # type: ignore[attr-defined]
+                skipped += 1
+                continue
+            docs.append(doc)
+        stats = Stats()
+        records = _run_async(
+            _archive_async(docs, settings, links.value, whole_page, stats, store, save, max_age, warc, lookup, recheck)
+        )
+        newly_dead = 0
+        marked: list[ResolvedRecord] = []
+        for record in records:
+            key = _source_key(record)
+            res = record.resolution
+            extra = dict(record.extra)
+            if key and res is not None:
+                archive = extra.get("archive") or {}
+                previous = store.note_source(  # type: ignore[attr-defined]
+                    record.finding.source, key, res.status, res.canonical_url, archive.get("wayback_url")
+                )
+                extra["newly_dead"] = res.status == "dead" and previous == "ok"
+                newly_dead += extra["newly_dead"]
+            marked.append(replace(record, extra=extra))
+        for doc in docs:  # only now: a run killed earlier leaves these articles to the next run
+            store.remember_article(doc.source, _content_hash(doc))  # type: ignore[attr-defined]
+    finally:
+        store.close()
+    fmt = _format_for(fmt_choice, output)
+    with open_output(str(output) if output else None) as stream:
+        write_records((r.to_dict() for r in marked), fmt, stream)
+    archive_errors = sum(1 for r in marked if (r.extra.get("archive") or {}).get("error"))
+    if not settings.quiet or newly_dead or archive_errors:
+        _log(
+            "summary",
+            f"{len(marked)} records from {len(docs)} articles ({skipped} unchanged, skipped); "
+            f"{newly_dead} newly dead; {archive_errors} archive errors; "
+            f"{stats.fetched} URLs fetched, {stats.from_cache} from cache",
+            records=len(marked),
+            articles=len(docs),
+            skipped=skipped,
+            newly_dead=newly_dead,
+            archive_errors=archive_errors,
+        )
+    code = _exit_code(marked, reader.failed)
+    return 1 if code == 0 and archive_errors else code
+
+
+async def _archive_async(
+    docs: list[Document],
+    settings: NetSettings,
+    links: LinkFilter,
+    whole_page: bool,
+    stats: Stats,
+    store: Store,
+    save: bool,
+    max_age: float | None,
+    warc: Path | None,
+    lookup: bool,
+    recheck: float,
+) -> list[ResolvedRecord]:
+    from .archive import ArchiveOptions, Archiver, WarcRecorder, archive_records
+
+    freshness = Freshness(ok=recheck, dead=min(recheck, Freshness().dead))
+    async with _network(settings) as client:
+        options = _run_options(settings, links, whole_page, freshness)
+        records = await _resolve_records(client, docs, options, store, stats, settings.quiet)
+        archiver = Archiver(
+            client,
+            store,
+            ArchiveOptions(lookup=lookup, save=save, max_age=max_age),
+            allow_private=settings.allow_private,
+        )
+        recorder = WarcRecorder(warc, client, allow_private=settings.allow_private) if warc else None
+        try:
+            return await archive_records(records, archiver, recorder)
+        finally:
+            if recorder is not None:
+                recorder.close()
+
+
+class ReportFormat(str, Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+@app.command("report")
+def report_command(
+    cache: CacheOpt = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Newly dead since this date (YYYY-MM-DD) or age (7d).")
+    ] = None,
+    format: Annotated[
+        ReportFormat, typer.Option("--format", "-f", help="table, json or markdown.")
+    ] = ReportFormat.table,
+    output: OutputOpt = None,
+) -> None:
+    """Summarise what `resolver archive` runs have seen: articles, sources, dead, archived, newly dead."""
+    import datetime as dt
+    import json
+    import time as _time
+
+    from .store import SQLiteStore, default_cache_path
+
+    path = cache or default_cache_path()
+    if not path.exists():
+        _error(f"no cache at {path}: run `resolver archive` first (or give --cache)")
+        raise typer.Exit(2)
+    since_ts = None
+    if since:
+        try:
+            since_ts = dt.datetime.fromisoformat(since).replace(tzinfo=dt.timezone.utc).timestamp()
+        except ValueError:
+            age = _parse_age(since)
+            since_ts = _time.time() - age if age is not None else None
+    store = SQLiteStore(path)
+    try:
+        summary = store.report(since_ts)
+    finally:
+        store.close()
+    for row in summary["newly_dead"]:
+        row["dead_since"] = dt.datetime.fromtimestamp(row["dead_since"], dt.timezone.utc).isoformat(timespec="seconds")
+    with open_output(str(output) if output else None) as stream:
+        if format is ReportFormat.json:
+            stream.write(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+        else:
+            stream.write(_report_text(summary, markdown=format is ReportFormat.markdown))
+
+
+def _report_text(summary: dict[str, Any], *, markdown: bool) -> str:
+    statuses = ", ".join(f"{n} {s}" for s, n in sorted(summary["by_status"].items())) or "none"
+    lines = [
+        "# resolver report" if markdown else "resolver report",
+        "",
+        f"- articles seen: {summary['articles']}",
+        f"- cited sources: {summary['sources']} ({statuses}); sightings: {summary['sightings']}",
+        f"- archived in the Wayback Machine: {summary['archived']}",
+        f"- newly dead: {len(summary['newly_dead'])}",
+    ]
+    if summary["newly_dead"]:
+        lines += ["", "## Newly dead" if markdown else "Newly dead:", ""]
+        if markdown:
+            lines += ["| source | dead since | archived copy |", "|---|---|---|"]
+        for row in summary["newly_dead"]:
+            copy = row["wayback_url"] or "(no capture)"
+            lines.append(
+                f"| {row['source']} | {row['dead_since']} | {copy} |"
+                if markdown
+                else f"  {row['dead_since']}  {row['source']}  →  {copy}"
+            )
+    return "\n".join(lines) + "\n"
 
 
 @app.command("platforms")

@@ -23,7 +23,7 @@ import sys
 import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -161,13 +161,15 @@ _DIRECT: weakref.WeakKeyDictionary[
 ] = weakref.WeakKeyDictionary()
 
 
-async def _send(client: httpx.AsyncClient, method: str, url: str, headers: dict[str, str] | None) -> httpx.Response:
+async def _send(
+    client: httpx.AsyncClient, method: str, url: str, headers: dict[str, str] | None, content: bytes | None = None
+) -> httpx.Response:
     direct = _DIRECT.get(client)
     if direct is None:
-        return await client.send(client.build_request(method, url, headers=headers), stream=True)
+        return await client.send(client.build_request(method, url, headers=headers, content=content), stream=True)
     transport, default_headers, timeout = direct
     merged = default_headers if not headers else [*default_headers, *headers.items()]
-    request = httpx.Request(method, url, headers=merged, extensions={"timeout": timeout})
+    request = httpx.Request(method, url, headers=merged, content=content, extensions={"timeout": timeout})
     response = await transport.handle_async_request(request)
     response.request = request
     return response
@@ -223,6 +225,8 @@ class HopResponse:
     headers: httpx.Headers
     body: bytes = b""
     truncated: bool = False
+    request_headers: httpx.Headers | None = None  # what was sent (for WARC request records)
+    reason: str = ""
 
     @property
     def content_type(self) -> str:
@@ -256,6 +260,7 @@ async def fetch_once(
     read_body: Callable[[HopResponse], bool] | None = None,
     allow_private: bool = False,
     headers: dict[str, str] | None = None,
+    content: bytes | None = None,
 ) -> HopResponse:
     """One request under an overall deadline: a server trickling bytes cannot hold a hop open forever.
 
@@ -273,6 +278,7 @@ async def fetch_once(
                     read_body=read_body,
                     allow_private=allow_private,
                     headers=headers,
+                    content=content,
                 )
         return await asyncio.wait_for(
             _fetch_once(
@@ -283,6 +289,7 @@ async def fetch_once(
                 read_body=read_body,
                 allow_private=allow_private,
                 headers=headers,
+                content=content,
             ),
             timeout=deadline,
         )
@@ -299,22 +306,26 @@ async def _fetch_once(
     read_body: Callable[[HopResponse], bool] | None = None,
     allow_private: bool = False,
     headers: dict[str, str] | None = None,
+    content: bytes | None = None,
 ) -> HopResponse:
     """One request, redirects off. Reads the body only if ``read_body`` says so, and never past the cap."""
     check_url_allowed(url, allow_private=allow_private)
     try:
-        response = await _send(client, method, url, headers)
+        response = await _send(client, method, url, headers, content)
     except httpx.TransportError as exc:
         if refusal := private_refusal(exc):
             raise BlockedError(refusal) from None
         raise
     try:
-        head = HopResponse(url, response.status_code, response.headers)
+        sent = response.request.headers if response.request is not None else None
+        head = HopResponse(
+            url, response.status_code, response.headers, request_headers=sent, reason=response.reason_phrase
+        )
         if read_body is None or not read_body(head):
             return head
         declared = response.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > max_body * 64:
-            return HopResponse(url, response.status_code, response.headers, b"", True)
+            return replace(head, truncated=True)
         chunks: list[bytes] = []
         size = 0
         async for chunk in response.aiter_bytes():
@@ -323,7 +334,7 @@ async def _fetch_once(
             if size >= max_body:
                 break
         body = b"".join(chunks)
-        return HopResponse(url, response.status_code, response.headers, body[:max_body], size >= max_body)
+        return replace(head, body=body[:max_body], truncated=size >= max_body)
     finally:
         await response.aclose()
 

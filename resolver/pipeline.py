@@ -7,6 +7,7 @@ is fetched is stored as soon as it is known (a run killed halfway keeps its fini
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
@@ -17,7 +18,7 @@ from .models import Document, Finding, Link, Post, Resolution, ResolvedRecord
 from .platforms import PostRef, canonical_post_url, match_post_url
 from .resolve import ResolveOptions, first_url, post_resolution, resolve_url
 from .scan import LinkFilter, scan
-from .store import Freshness, MemoryStore, Store
+from .store import STORED_AT, Freshness, MemoryStore, Store
 from .urls import absolute_url, shortener_host
 
 Progress = Callable[[int, int], None]
@@ -56,8 +57,11 @@ async def resolve_all(
     stats.urls = len(unique)
     results: dict[str, Resolution] = {}
     todo: list[str] = []
+    now = time.time()
     for url in unique:
         cached = store.get("resolution", url)
+        if cached is not None and now - cached.get(STORED_AT, now) > options.freshness.for_status(cached["status"]):
+            cached = None  # kept, but older than this run allows: check again
         if cached is not None:
             results[url] = Resolution.from_dict(cached)
             stats.from_cache += 1
@@ -71,7 +75,10 @@ async def resolve_all(
     async def one(url: str) -> None:
         nonlocal done
         async with semaphore:
-            resolution = await resolve_url(url, client, options.resolve)
+            try:
+                resolution = await resolve_url(url, client, options.resolve)
+            except Exception as exc:  # a bug on one link is reported on that link; the run goes on
+                resolution = Resolution(url, "error", None, None, (), f"internal error: {type(exc).__name__}: {exc}")
         results[url] = resolution
         store.put("resolution", url, resolution.to_dict(), options.freshness.for_status(resolution.status))
         stats.fetched += 1

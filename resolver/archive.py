@@ -1,0 +1,380 @@
+"""Keep cited sources from rotting: Wayback Machine lookups, Save Page Now, and a local WARC.
+
+For every cited source (a link's canonical URL, a post's canonical URL):
+
+* **lookup** — the CDX API (the availability API sometimes answers ``{}`` for archived pages), asking for
+  the latest captures and keeping the newest *good* one: a 2xx capture, or a revisit of one. Archived error
+  pages (a replayed 404 or 429) and archived redirects are not captures of the source. CDX asks for about
+  30 requests a minute and sends 429 without ``Retry-After``: requests are spaced (``cdx_interval``) and a
+  bare 429 waits a minute. A blocked site (403 + ``X-Archive-Wayback-Runtime-Error``) is reported as such.
+* **save** (``--save``) — Save Page Now 2 for sources with no capture, or none newer than ``max_age``,
+  with the user's keys from ``IA_ACCESS_KEY``/``IA_SECRET_KEY``; the job is polled until it ends or
+  ``spn_timeout`` passes, one job at a time (SPN's per-user limits are small).
+* **WARC** (``--warc PATH``) — every response fetched for a cited source, redirect hops included, written
+  with warcio as request/response records (payload digests included) that pywb and ReplayWeb.page open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from .errors import FetchError
+from .models import ResolvedRecord
+from .store import Store
+
+CDX = "https://web.archive.org/cdx/search/cdx"
+SPN = "https://web.archive.org/save"
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass
+class ArchiveOptions:
+    lookup: bool = True
+    save: bool = False
+    max_age: float | None = None  # seconds: an older capture is saved again (with --save)
+    warc: Path | None = None
+    cdx_interval: float = 2.5  # 24 requests a minute: 80 % of the CDX limit, as the IA asked of the wayback library
+    bare_429_wait: float = 60.0  # CDX and SPN 429s carry no Retry-After
+    spn_poll_interval: float = 6.0
+    spn_timeout: float = 180.0
+    access_key: str | None = field(default_factory=lambda: os.environ.get("IA_ACCESS_KEY"))
+    secret_key: str | None = field(default_factory=lambda: os.environ.get("IA_SECRET_KEY"))
+    max_warc_body: int = 32 * 1024 * 1024
+    lookup_ttl: float = 7 * 86400
+    cdx_url: str = CDX
+    spn_url: str = SPN
+    sleep: Sleep = asyncio.sleep
+    clock: Callable[[], float] = time.time
+
+
+@dataclass(frozen=True)
+class Capture:
+    timestamp: str  # YYYYMMDDhhmmss
+    original: str
+
+    @property
+    def wayback_url(self) -> str:
+        return f"https://web.archive.org/web/{self.timestamp}/{self.original}"
+
+    @property
+    def archived_at(self) -> str:
+        return (
+            dt.datetime.strptime(self.timestamp, "%Y%m%d%H%M%S")
+            .replace(tzinfo=dt.timezone.utc)
+            .isoformat()
+            .replace("+00:00", "Z")
+        )
+
+    def age(self, now: float) -> float:
+        when = dt.datetime.strptime(self.timestamp, "%Y%m%d%H%M%S").replace(tzinfo=dt.timezone.utc).timestamp()
+        return now - when
+
+
+class ArchiveError(Exception):
+    """Archiving one source failed; the message goes on the record's ``archive.error``."""
+
+
+def parse_cdx(text: str) -> list[dict[str, str]]:
+    """CDX plain-text lines (``urlkey timestamp original mimetype statuscode digest length``), newest last."""
+    rows = []
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 7:
+            keys = ("urlkey", "timestamp", "original", "mimetype", "statuscode", "digest")
+            rows.append(dict(zip(keys, parts[:6], strict=True)))
+    return rows
+
+
+def best_capture(rows: list[dict[str, str]]) -> Capture | None:
+    """The newest capture of the page itself: 2xx, or a revisit (identical payload to an earlier capture).
+    Archived errors (4xx/5xx, e.g. a replayed 429) and archived redirects (3xx) do not count."""
+    good_digests = {r["digest"] for r in rows if r["statuscode"].startswith("2")}
+    for row in sorted(rows, key=lambda r: r["timestamp"], reverse=True):
+        status = row["statuscode"]
+        if status.startswith("2"):
+            return Capture(row["timestamp"], row["original"])
+        if row["mimetype"] == "warc/revisit" and status == "-" and (row["digest"] in good_digests or not good_digests):
+            return Capture(row["timestamp"], row["original"])
+    return None
+
+
+class Throttle:
+    """At most one request per ``interval`` seconds (shared by all tasks of a run)."""
+
+    def __init__(self, interval: float, sleep: Sleep, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = interval
+        self._sleep = sleep
+        self._clock = clock
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        async with self._lock:
+            now = self._clock()
+            if now < self._next:
+                await self._sleep(self._next - now)
+                now = self._next
+            self._next = now + self.interval
+
+
+@dataclass
+class Archiver:
+    client: httpx.AsyncClient
+    store: Store
+    options: ArchiveOptions = field(default_factory=ArchiveOptions)
+    allow_private: bool = False
+    _throttle: Throttle | None = None
+    _spn_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def __post_init__(self) -> None:
+        self._throttle = Throttle(self.options.cdx_interval, self.options.sleep)
+
+    async def _get(
+        self,
+        url: str,
+        *,
+        method: str = "GET",
+        headers: dict[str, str] | None = None,
+        content: bytes | None = None,
+        max_body: int = 4 * 1024 * 1024,
+    ) -> Any:
+        from .net import fetch_once
+
+        for attempt in range(3):
+            response = await fetch_once(
+                self.client,
+                url,
+                method=method,
+                headers=headers,
+                content=content,
+                max_body=max_body,
+                allow_private=self.allow_private,
+                read_body=lambda _: True,
+            )
+            if response.status == 429 and attempt < 2 and not response.headers.get("memento-datetime"):
+                await self.options.sleep(self.options.bare_429_wait)
+                continue
+            if response.status in (502, 503, 504) and attempt < 2:
+                await self.options.sleep(5.0 * (attempt + 1))
+                continue
+            return response
+        return response
+
+    async def lookup(self, url: str) -> Capture | None:
+        """The newest good capture of ``url``, from the store when fresh."""
+        cached = self.store.get("wayback", url)
+        if cached is not None:
+            return Capture(cached["timestamp"], cached["original"]) if cached.get("timestamp") else None
+        assert self._throttle is not None
+        await self._throttle.wait()
+        query = urlencode(
+            {"url": url, "limit": "-25", "fl": "urlkey,timestamp,original,mimetype,statuscode,digest,length"}
+        )
+        response = await self._get(f"{self.options.cdx_url}?{query}")
+        runtime_error = response.headers.get("x-archive-wayback-runtime-error", "")
+        if response.status == 403 and "Blocked" in runtime_error:
+            raise ArchiveError("the Wayback Machine excludes this site (blocked)")
+        if response.status != 200:
+            raise ArchiveError(f"the CDX API answered HTTP {response.status}")
+        capture = best_capture(parse_cdx(response.body.decode("utf-8", "replace")))
+        value = {"timestamp": capture.timestamp, "original": capture.original} if capture else {}
+        self.store.put("wayback", url, value, self.options.lookup_ttl if capture else self.options.lookup_ttl / 7)
+        return capture
+
+    async def save(self, url: str) -> Capture:
+        """Save Page Now 2: request a capture and poll the job until it ends (or the timeout passes)."""
+        if not (self.options.access_key and self.options.secret_key):
+            raise ArchiveError("--save needs IA_ACCESS_KEY and IA_SECRET_KEY (archive.org/account/s3.php)")
+        auth = {
+            "Authorization": f"LOW {self.options.access_key}:{self.options.secret_key}",
+            "Accept": "application/json",
+        }
+        async with self._spn_lock:  # one capture at a time: SPN's per-user session limit is small
+            form = urlencode({"url": url, "skip_first_archive": "1"}).encode()
+            response = await self._get(
+                self.options.spn_url,
+                method="POST",
+                content=form,
+                headers={**auth, "Content-Type": "application/x-www-form-urlencoded"},
+            )
+            answer = _json(response.body)
+            if response.status != 200 or not answer.get("job_id"):
+                raise ArchiveError(f"Save Page Now refused: {_spn_reason(answer, response.status)}")
+            job = str(answer["job_id"])
+            waited = 0.0
+            while waited <= self.options.spn_timeout:
+                await self.options.sleep(self.options.spn_poll_interval)
+                waited += self.options.spn_poll_interval
+                status = await self._get(f"{self.options.spn_url}/status/{job}", headers=auth)
+                state = _json(status.body)
+                if state.get("status") == "success" and state.get("timestamp"):
+                    return Capture(str(state["timestamp"]), str(state.get("original_url") or url))
+                if state.get("status") == "error":
+                    raise ArchiveError(f"Save Page Now failed: {_spn_reason(state, status.status)}")
+            raise ArchiveError(f"Save Page Now job {job} did not finish within {self.options.spn_timeout:g} s")
+
+    async def archive(self, url: str) -> dict[str, Any]:
+        result: dict[str, Any] = {"wayback_url": None, "archived_at": None, "saved": False, "warc": None, "error": None}
+        try:
+            capture = await self.lookup(url) if self.options.lookup else None
+            stale = capture is None or (
+                self.options.max_age is not None and capture.age(self.options.clock()) > self.options.max_age
+            )
+            if self.options.save and stale:
+                capture = await self.save(url)
+                result["saved"] = True
+                self.store.put(
+                    "wayback",
+                    url,
+                    {"timestamp": capture.timestamp, "original": capture.original},
+                    self.options.lookup_ttl,
+                )
+            if capture is not None:
+                result["wayback_url"] = capture.wayback_url
+                result["archived_at"] = capture.archived_at
+        except (ArchiveError, FetchError) as exc:
+            result["error"] = str(exc)
+        except httpx.HTTPError as exc:
+            result["error"] = f"the Wayback Machine could not be reached: {type(exc).__name__}: {exc}"
+        return result
+
+
+def _json(body: bytes) -> dict[str, Any]:
+    import json
+
+    try:
+        value = json.loads(body.decode("utf-8", "replace"))
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _spn_reason(answer: dict[str, Any], status: int) -> str:
+    return str(answer.get("status_ext") or answer.get("message") or f"HTTP {status}")
+
+
+# --- records ---------------------------------------------------------------------------------------------
+
+
+def cited_url(record: ResolvedRecord) -> str | None:
+    """The source a record cites: a resolved link's or a post's canonical URL."""
+    res = record.resolution
+    if res is None or res.status != "ok" or not res.canonical_url:
+        return None
+    return res.canonical_url
+
+
+async def archive_records(
+    records: list[ResolvedRecord], archiver: Archiver, warc: WarcRecorder | None = None
+) -> list[ResolvedRecord]:
+    """Each record gains an ``archive`` object; every distinct cited source is archived once."""
+    urls = list(dict.fromkeys(u for r in records if (u := cited_url(r))))
+    results: dict[str, dict[str, Any]] = {}
+
+    async def one(url: str) -> None:
+        results[url] = await archiver.archive(url)
+
+    await asyncio.gather(*(one(u) for u in urls))
+    if warc is not None:
+        for record in records:
+            url = cited_url(record)
+            if url is None or url not in results or results[url]["warc"] is not None:
+                continue
+            try:
+                results[url]["warc"] = await warc.capture(record)
+            except (FetchError, httpx.HTTPError, OSError) as exc:
+                note = f"warc: {type(exc).__name__}: {exc}"
+                results[url]["error"] = f"{results[url]['error']}; {note}" if results[url]["error"] else note
+    return [replace(r, extra={**r.extra, "archive": results.get(cited_url(r) or "")}) for r in records]
+
+
+# --- WARC ------------------------------------------------------------------------------------------------
+
+
+class WarcRecorder:
+    """Writes request/response records for a cited source's chain (each hop, then the page) with warcio."""
+
+    def __init__(
+        self, path: Path, client: httpx.AsyncClient, *, allow_private: bool = False, max_body: int = 32 * 1024 * 1024
+    ) -> None:
+        from warcio.warcwriter import WARCWriter
+
+        self.path = path
+        self.client = client
+        self.allow_private = allow_private
+        self.max_body = max_body
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = path.open("ab")
+        self._writer = WARCWriter(self._file, gzip=path.suffix == ".gz" or path.name.endswith(".warc.gz"))
+        self._written: dict[str, str] = {}
+
+    def close(self) -> None:
+        self._file.close()
+
+    async def capture(self, record: ResolvedRecord) -> dict[str, str] | None:
+        """Fetch and write every URL of the record's chain; the id of the cited page's response record."""
+        from .net import fetch_once
+
+        res = record.resolution
+        if res is None:
+            return None
+        chain = [h.url for h in res.hops]
+        if res.final_url and res.final_url not in chain:
+            chain.append(res.final_url)
+        last_id = None
+        for url in chain:
+            if url in self._written:
+                last_id = self._written[url]
+                continue
+            response = await fetch_once(
+                self.client, url, max_body=self.max_body, allow_private=self.allow_private, read_body=lambda _: True
+            )
+            last_id = self._write(url, response)
+            self._written[url] = last_id
+        return {"file": str(self.path), "record_id": last_id} if last_id else None
+
+    def _write(self, url: str, response: Any) -> str:
+        from io import BytesIO
+        from urllib.parse import urlsplit
+
+        from warcio.statusandheaders import StatusAndHeaders
+
+        # httpx hands over decoded bodies: drop the encodings that no longer apply and state the true length.
+        headers = [
+            (k, v)
+            for k, v in response.headers.multi_items()
+            if k.lower() not in ("content-encoding", "transfer-encoding", "content-length")
+        ]
+        headers.append(("Content-Length", str(len(response.body))))
+        reason = response.reason or "OK"
+        http_headers = StatusAndHeaders(f"{response.status} {reason}", headers, protocol="HTTP/1.1")
+        response_record = self._writer.create_warc_record(
+            url, "response", payload=BytesIO(response.body), length=len(response.body), http_headers=http_headers
+        )
+        parts = urlsplit(url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        sent = list(response.request_headers.multi_items()) if response.request_headers is not None else []
+        request_headers = StatusAndHeaders(f"GET {target} HTTP/1.1", sent, is_http_request=True)
+        request_record = self._writer.create_warc_record(
+            url, "request", payload=BytesIO(b""), length=0, http_headers=request_headers
+        )
+        record_id = str(response_record.rec_headers.get_header("WARC-Record-ID"))
+        request_record.rec_headers.add_header("WARC-Concurrent-To", record_id)
+        self._writer.write_record(response_record)
+        self._writer.write_record(request_record)
+        self._file.flush()
+        return record_id
+
+
+def sources_of(records: Iterable[ResolvedRecord]) -> list[str]:
+    return list(dict.fromkeys(u for r in records if (u := cited_url(r))))

@@ -1,0 +1,361 @@
+"""Archiving cited sources, and running unattended: Wayback CDX and Save Page Now, WARC files, the
+article memory, newly dead sources, the lock, and a run killed in the middle."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from resolver.archive import ArchiveOptions, Archiver, Throttle, WarcRecorder, best_capture, parse_cdx
+from resolver.cassette import CassetteTransport
+from resolver.cli import app
+from resolver.net import make_client
+from resolver.resolve import ResolveOptions, resolve_url
+from resolver.store import MemoryStore, RunLock, SQLiteStore
+
+from .webserver import serve
+
+CASSETTES = Path(__file__).resolve().parents[1] / "cassettes"
+runner = CliRunner()
+
+
+class Sleeps:
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+
+
+def archiver(transport: httpx.AsyncBaseTransport, **options: object):  # type: ignore[no-untyped-def]
+    async def go(urls: list[str]):  # type: ignore[no-untyped-def]
+        async with make_client(transport=transport, allow_private=True) as client:
+            arch = Archiver(client, MemoryStore(), ArchiveOptions(**options), allow_private=True)  # type: ignore[arg-type]
+            return [await arch.archive(u) for u in urls]
+
+    return go
+
+
+# --- CDX ---------------------------------------------------------------------------------------------
+
+
+def test_archived_errors_and_redirects_are_not_captures() -> None:
+    rows = parse_cdx(
+        "com,example)/a 20240101000000 https://example.com/a text/html 200 AAAA 100\n"
+        "com,example)/a 20240301000000 https://example.com/a text/html 301 BBBB 100\n"
+        "com,example)/a 20240401000000 https://example.com/a text/html 429 CCCC 100\n"
+        "com,example)/a 20240501000000 https://example.com/a warc/revisit - AAAA 100\n"
+        "com,example)/a 20240601000000 https://example.com/a text/html 404 DDDD 100\n"
+    )
+    capture = best_capture(rows)
+    assert capture is not None and capture.timestamp == "20240501000000"  # the revisit of the good 200
+    assert best_capture(rows[1:3]) is None  # only a redirect and a replayed 429: nothing of the page itself
+
+
+def test_recorded_cdx_answers_and_a_blocked_site() -> None:
+    sleeps = Sleeps()
+    go = archiver(CassetteTransport.from_paths(CASSETTES / "wayback" / "cdx.yaml"), sleep=sleeps)
+    nasa, dw, blocked = asyncio.run(
+        go(["https://www.nasa.gov/", "https://www.dw.com/", "https://nationalpost.com/health"])
+    )
+    assert nasa["wayback_url"] == "https://web.archive.org/web/19961231235847/http://www.nasa.gov:80/"
+    assert nasa["archived_at"] == "1996-12-31T23:58:47Z" and nasa["error"] is None
+    assert dw["wayback_url"] and dw["wayback_url"].startswith("https://web.archive.org/web/2019")
+    assert blocked["wayback_url"] is None and blocked["error"] == "the Wayback Machine excludes this site (blocked)"
+    # spaced 2.5 s apart (~24 CDX requests a minute); the injected sleep passes no time, so the schedule adds up
+    assert [round(s) for s in sleeps.calls] == [2, 5] or [round(s, 1) for s in sleeps.calls] == [2.5, 5.0]
+
+
+def test_bare_429_waits_a_minute_then_asks_again() -> None:
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(str(request.url))
+        if len(calls) == 1:
+            return httpx.Response(429, text="Too Many Requests")  # CDX sends no Retry-After
+        return httpx.Response(200, text="com,example)/ 20250101000000 https://example.com/ text/html 200 X 1\n")
+
+    sleeps = Sleeps()
+    (result,) = asyncio.run(archiver(httpx.MockTransport(handler), sleep=sleeps)(["https://example.com/"]))
+    assert result["archived_at"] == "2025-01-01T00:00:00Z" and 60.0 in sleeps.calls and len(calls) == 2
+
+
+def test_throttle_spaces_requests() -> None:
+    clock = [100.0]
+    calls: list[float] = []
+
+    async def sleeps(seconds: float) -> None:  # a sleep that lets the fake clock run
+        calls.append(seconds)
+        clock[0] += seconds
+
+    throttle = Throttle(2.5, sleeps, clock=lambda: clock[0])
+
+    async def go() -> None:
+        for _ in range(3):
+            await throttle.wait()
+
+    asyncio.run(go())
+    assert calls == [2.5, 2.5]
+    clock[0] += 10  # after a pause, no wait at all
+    asyncio.run(go())
+    assert calls == [2.5, 2.5, 2.5, 2.5]
+
+
+# --- Save Page Now (loopback) ------------------------------------------------------------------------
+
+
+def spn_web(outcome: str):  # type: ignore[no-untyped-def]
+    web_ctx = serve()
+    web = web_ctx.__enter__()
+    polls = {"n": 0}
+
+    def save(r):  # type: ignore[no-untyped-def]
+        length = int(r.headers.get("Content-Length", 0))
+        body = r.rfile.read(length).decode()
+        if r.headers.get("Authorization") != "LOW key:secret":
+            return r.reply(401, b'{"status":"error","message":"not logged in"}', content_type="application/json")
+        if "url=" not in body:
+            return r.reply(400, b"{}", content_type="application/json")
+        if outcome == "refused":
+            return r.reply(
+                200,
+                b'{"status":"error","status_ext":"error:user-session-limit","message":"busy"}',
+                content_type="application/json",
+            )
+        return r.reply(
+            200, b'{"url":"https://example.com/a","job_id":"ac58789b-f3ca"}', content_type="application/json"
+        )
+
+    def status(r):  # type: ignore[no-untyped-def]
+        polls["n"] += 1
+        if outcome == "pending" or polls["n"] < 3:
+            return r.reply(
+                200, b'{"status":"pending","job_id":"ac58789b-f3ca","resources":[]}', content_type="application/json"
+            )
+        if outcome == "error":
+            body = (
+                b'{"status":"error","status_ext":"error:not-found","message":"Page not found","job_id":"ac58789b-f3ca"}'
+            )
+            return r.reply(200, body, content_type="application/json")
+        body = b'{"status":"success","job_id":"ac58789b-f3ca","original_url":"https://example.com/a","timestamp":"20261126090000"}'
+        return r.reply(200, body, content_type="application/json")
+
+    web.routes.append(("/save", save))
+    web.routes.append(("/save/status/*", status))
+    web.do_POST = None
+    return web_ctx, web, polls
+
+
+@pytest.fixture
+def post_enabled(monkeypatch: pytest.MonkeyPatch) -> None:
+    from .webserver import Request
+
+    monkeypatch.setattr(Request, "do_POST", Request.do_GET, raising=False)
+
+
+@pytest.mark.parametrize(
+    ("outcome", "expected"),
+    [
+        ("success", ("https://web.archive.org/web/20261126090000/https://example.com/a", True, None)),
+        ("error", (None, True, "Save Page Now failed: error:not-found")),
+        ("refused", (None, True, "Save Page Now refused: error:user-session-limit")),
+        ("pending", (None, True, "did not finish within 30 s")),
+    ],
+)
+def test_save_page_now_polls_until_done(post_enabled: None, outcome: str, expected: tuple) -> None:  # type: ignore[type-arg]
+    ctx, web, polls = spn_web(outcome)
+    try:
+        sleeps = Sleeps()
+        go = archiver(
+            httpx.AsyncHTTPTransport(),
+            lookup=False,
+            save=True,
+            spn_url=f"{web.base}/save",
+            access_key="key",
+            secret_key="secret",
+            sleep=sleeps,
+            spn_poll_interval=6.0,
+            spn_timeout=30.0,
+        )
+        (result,) = asyncio.run(go(["https://example.com/a"]))
+    finally:
+        ctx.__exit__(None, None, None)
+    wayback, saved, error = expected
+    assert result["wayback_url"] == wayback
+    assert (result["error"] or "").endswith(error or "") if error else result["error"] is None
+    assert saved or not result["saved"]
+    if outcome == "pending":
+        assert sum(sleeps.calls) <= 36 and polls["n"] >= 5  # gave up on time, never blocked forever
+
+
+def test_save_needs_keys() -> None:
+    go = archiver(
+        httpx.MockTransport(lambda r: httpx.Response(500)), lookup=False, save=True, access_key=None, secret_key=None
+    )
+    (result,) = asyncio.run(go(["https://example.com/a"]))
+    assert result["error"] and "IA_ACCESS_KEY" in result["error"]
+
+
+# --- WARC --------------------------------------------------------------------------------------------
+
+
+def test_warc_holds_every_hop_and_reads_back_with_valid_digests(tmp_path: Path) -> None:
+    from warcio.archiveiterator import ArchiveIterator
+
+    from resolver.models import Link, ResolvedRecord
+
+    with serve() as web:
+        web.route("/short")(lambda r: r.redirect("/article?utm_source=x"))
+        web.route("/article")(lambda r: r.reply(200, "<html><title>Story</title><p>Ünïcode body</p></html>".encode()))
+
+        async def go() -> dict[str, str] | None:
+            async with make_client(allow_private=True) as client:
+                res = await resolve_url(f"{web.base}/short", client, ResolveOptions(allow_private=True))
+                link = Link("a.html", f"{web.base}/short", f"{web.base}/short", None, False, (0, 1), 1)
+                recorder = WarcRecorder(tmp_path / "cited.warc.gz", client, allow_private=True)
+                try:
+                    return await recorder.capture(ResolvedRecord(link, res))
+                finally:
+                    recorder.close()
+
+        written = asyncio.run(go())
+    assert written is not None and written["file"].endswith("cited.warc.gz")
+    records = []
+    with (tmp_path / "cited.warc.gz").open("rb") as fh:
+        for record in ArchiveIterator(fh, check_digests="raise"):
+            body = record.content_stream().read()
+            records.append((record.rec_type, record.rec_headers.get_header("WARC-Target-URI"), record, body))
+    assert [(t, u) for t, u, _, _ in records] == [
+        ("response", f"{web.base}/short"),
+        ("request", f"{web.base}/short"),
+        ("response", f"{web.base}/article?utm_source=x"),
+        ("request", f"{web.base}/article?utm_source=x"),
+    ]
+    first_response, last_response = records[0][2], records[2][2]
+    assert first_response.http_headers.get_statuscode() == "301"
+    assert last_response.rec_headers.get_header("WARC-Payload-Digest", "").startswith("sha1:")
+    assert "Ünïcode body".encode() in records[2][3]
+    assert records[3][2].rec_headers.get_header("WARC-Concurrent-To") == last_response.rec_headers.get_header(
+        "WARC-Record-ID"
+    )
+    assert written["record_id"] == last_response.rec_headers.get_header("WARC-Record-ID")
+
+
+# --- unattended runs ---------------------------------------------------------------------------------
+
+
+def _article(tmp_path: Path, base: str, name: str = "a.html") -> Path:
+    path = tmp_path / name
+    path.write_text(
+        f'<html><body><article><p><a href="{base}/s/1">one</a> <a href="{base}/s/2">two</a></p></article></body></html>'
+    )
+    return path
+
+
+def test_rerun_skips_unchanged_articles_and_reports_newly_dead(tmp_path: Path) -> None:
+    cache = tmp_path / "cache.sqlite3"
+    with serve() as web:
+        alive = {"2": True}
+        web.route("/s/*")(lambda r: r.redirect(f"/page/{r.path.rsplit('/', 1)[1]}"))
+        web.route("/page/*")(
+            lambda r: r.reply(200, b"<title>ok</title>") if alive.get(r.path[-1], True) else r.reply(404, b"gone")
+        )
+        article = _article(tmp_path, web.base)
+        args = ["archive", str(article), "--no-lookup", "--allow-private", "--cache", str(cache), "--format", "jsonl"]
+        first = runner.invoke(app, [*args, "--log-format", "json"])
+        assert first.exit_code == 0, first.output
+        assert len([json.loads(x) for x in first.stdout.splitlines()]) == 2
+        summary = json.loads(first.stderr.strip().splitlines()[-1])
+        assert summary["event"] == "summary" and summary["articles"] == 1
+
+        second = runner.invoke(app, args)  # nothing changed: nothing to do
+        assert second.exit_code == 0 and second.stdout == ""
+        assert "1 unchanged, skipped" in second.stderr
+
+        alive["2"] = False  # the second source dies; a forced, fresh re-check notices
+        third = runner.invoke(app, [*args, "--all", "--recheck", "0"])
+        records = [json.loads(x) for x in third.stdout.splitlines()]
+        dead = [r for r in records if r["status"] == "dead"]
+        assert len(dead) == 1 and dead[0]["newly_dead"] is True and dead[0]["raw"].endswith("/s/2")
+
+    report = runner.invoke(app, ["report", "--cache", str(cache), "--format", "json"])
+    data = json.loads(report.stdout)
+    assert data["articles"] == 1 and data["sources"] == 2 and data["by_status"] == {"dead": 1, "ok": 1}
+    assert [d["source"].rsplit("/", 2)[-2:] for d in data["newly_dead"]] == [["s", "2"]]
+    markdown = runner.invoke(app, ["report", "--cache", str(cache), "--format", "markdown"]).stdout
+    assert "| source | dead since | archived copy |" in markdown
+
+
+def test_a_second_run_waits_for_the_lock_then_exits_1(tmp_path: Path) -> None:
+    cache = tmp_path / "cache.sqlite3"
+    article = tmp_path / "a.txt"
+    article.write_text("nothing to resolve here\n")
+    with RunLock(Path(str(cache) + ".lock")):
+        result = runner.invoke(app, ["archive", str(article), "--cache", str(cache), "--lock-wait", "0.3"])
+    assert result.exit_code == 1 and "another run holds" in result.stderr
+    after = runner.invoke(app, ["archive", str(article), "--cache", str(cache), "--no-lookup"])
+    assert after.exit_code == 0
+
+
+def test_killed_run_loses_nothing_and_the_next_run_finishes(tmp_path: Path) -> None:
+    cache = tmp_path / "cache.sqlite3"
+    with serve() as web:
+
+        @web.route("/slow/*")
+        def slow(r):  # type: ignore[no-untyped-def]
+            time.sleep(0.15)
+            r.reply(200, b"<title>slow</title>")
+
+        article = tmp_path / "many.md"
+        article.write_text("\n".join(f"- <{web.base}/slow/{i}>" for i in range(40)) + "\n")
+        cmd = [
+            sys.executable,
+            "-m",
+            "resolver",
+            "archive",
+            str(article),
+            "--no-lookup",
+            "--allow-private",
+            "--cache",
+            str(cache),
+            "--concurrency",
+            "4",
+            "--per-host",
+            "4",
+            "-q",
+            "-o",
+            str(tmp_path / "o.jsonl"),
+        ]
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while sum(web.hits.values()) < 10 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        hits_before = sum(web.hits.values())
+        assert 10 <= hits_before < 40, hits_before
+        assert not (tmp_path / "o.jsonl").exists()  # killed before writing: no half-written output either
+
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        records = [json.loads(x) for x in (tmp_path / "o.jsonl").read_text().splitlines()]
+        assert len(records) == 40 and all(r["status"] == "ok" for r in records)
+        # each source was fetched once, except those in flight at the kill (at most --concurrency of them)
+        assert all(n <= 2 for n in web.hits.values()) and sum(web.hits.values()) <= 40 + 4
+    store = SQLiteStore(cache)
+    try:
+        report = store.report(None)
+    finally:
+        store.close()
+    assert report["sources"] == 40 and report["articles"] == 1
