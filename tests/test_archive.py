@@ -359,3 +359,32 @@ def test_killed_run_loses_nothing_and_the_next_run_finishes(tmp_path: Path) -> N
     finally:
         store.close()
     assert report["sources"] == 40 and report["articles"] == 1
+
+
+def test_feeds_and_sitemaps_are_sources() -> None:
+    with serve() as web:
+        rss = (
+            f'<?xml version="1.0"?><rss version="2.0"><channel><title>News</title><link>{web.base}/</link>'
+            f"<item><link>{web.base}/a1</link></item><item><link>{web.base}/a2</link></item></channel></rss>"
+        )
+        sitemap = (
+            '<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"<url><loc>{web.base}/a3</loc></url></urlset>"
+        )
+        web.route("/feed.xml")(lambda r: r.reply(200, rss.encode(), content_type="application/rss+xml"))
+        web.route("/sitemap.xml")(lambda r: r.reply(200, sitemap.encode(), content_type="application/xml"))
+        web.route("/a*")(
+            lambda r: r.reply(
+                200, f"<html><body><article><p>See https://bit.ly/{r.path[1:]}x</p></article></body></html>".encode()
+            )
+        )
+        result = runner.invoke(
+            app, ["scan", f"{web.base}/feed.xml", f"{web.base}/sitemap.xml", "--allow-private", "--format", "jsonl"]
+        )
+    assert result.exit_code == 0, result.output
+    records = [json.loads(x) for x in result.stdout.splitlines()]
+    assert [(r["source"].rsplit("/", 1)[-1], r["raw"]) for r in records] == [
+        ("a1", "https://bit.ly/a1x"),
+        ("a2", "https://bit.ly/a2x"),
+        ("a3", "https://bit.ly/a3x"),
+    ]

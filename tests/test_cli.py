@@ -160,7 +160,7 @@ def test_a_broken_cassette_is_one_line_and_exit_2(tmp_path: Path) -> None:
 
 def test_python_dash_m_and_help_teach() -> None:
     out = subprocess.run([sys.executable, "-m", "resolver", "--help"], capture_output=True, text=True, check=True)
-    for command in ("scan", "resolve", "rewrite", "platforms"):
+    for command in ("scan", "resolve", "rewrite", "archive", "report", "platforms"):
         assert command in out.stdout
     scan_help = runner.invoke(app, ["resolve", "--help"]).stdout
     for option in ("--cassette", "--cache", "--no-cache", "--allow-private", "--max-hops", "--concurrency"):
@@ -169,7 +169,14 @@ def test_python_dash_m_and_help_teach() -> None:
 
 def test_every_command_is_documented_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text()
-    for command in ("resolver scan", "resolver resolve", "resolver rewrite", "resolver platforms"):
+    for command in (
+        "resolver scan",
+        "resolver resolve",
+        "resolver rewrite",
+        "resolver archive",
+        "resolver report",
+        "resolver platforms",
+    ):
         assert command in readme
 
 
