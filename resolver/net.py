@@ -267,32 +267,21 @@ async def fetch_once(
     The deadline is twice the client's read timeout, for connect, headers and the capped body together.
     """
     deadline = 2 * (client.timeout.read or 15.0)
+    work = _fetch_once(
+        client,
+        url,
+        method=method,
+        max_body=max_body,
+        read_body=read_body,
+        allow_private=allow_private,
+        headers=headers,
+        content=content,
+    )
     try:
         if sys.version_info >= (3, 11):
             async with asyncio.timeout(deadline):  # no extra task per request, unlike wait_for
-                return await _fetch_once(
-                    client,
-                    url,
-                    method=method,
-                    max_body=max_body,
-                    read_body=read_body,
-                    allow_private=allow_private,
-                    headers=headers,
-                    content=content,
-                )
-        return await asyncio.wait_for(
-            _fetch_once(
-                client,
-                url,
-                method=method,
-                max_body=max_body,
-                read_body=read_body,
-                allow_private=allow_private,
-                headers=headers,
-                content=content,
-            ),
-            timeout=deadline,
-        )
+                return await work
+        return await asyncio.wait_for(work, timeout=deadline)
     except asyncio.TimeoutError:
         raise httpx.ReadTimeout(f"no complete answer from {url} within {deadline:g} s") from None
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from urllib.parse import SplitResult, urlencode
 
-from ..models import PostMeta
-from .base import Embed, HtmlElement, Platform, PostRef, absolute, host_of, html_text, query_value, split
-from .http import NOTHING, FetchContext, Fetched
+from .base import Embed, HtmlElement, Platform, PostRef, absolute, host_of, query_value, split
+from .http import META_GRAPH, FetchContext, Fetched, meta_oembed
 
 _HOSTS = frozenset({"facebook.com", "m.facebook.com", "web.facebook.com", "mbasic.facebook.com"})
 _PATHS = [
@@ -65,26 +64,11 @@ def parse_embed(el: HtmlElement, base_url: str | None) -> Embed | None:
     return Embed("facebook", url=url, post_id=ref.post_id if ref else None, author_handle=ref.handle if ref else None)
 
 
-# Meta's oEmbed answers without a token since 2026-06-15 (1,000 calls an hour per endpoint), and no longer
-# gives author or thumbnail fields: the caption and permalink come from the returned html.
-GRAPH = "https://graph.facebook.com/v22.0"
-
-
-async def _meta_oembed(ctx: FetchContext, endpoint: str, ref: PostRef, platform: str, post_url: str) -> Fetched:
-    status, data = await ctx.get_json(endpoint)
-    if status == 404:
-        return Fetched(dead="not found (oEmbed answered 404)")
-    if status != 200 or not isinstance(data, dict) or not data.get("html"):
-        return NOTHING
-    text, _ = html_text(str(data["html"]))
-    return Fetched(PostMeta(platform, ref.post_id, post_url, data.get("author_name"), ref.handle, text=text or None))
-
-
 async def fetch(ref: PostRef, ctx: FetchContext) -> Fetched:
     url = canonical_url(ref)
     endpoint = "oembed_video" if "/videos/" in url or "/reel/" in url or "/watch" in url else "oembed_post"
     query = urlencode({"format": "json", "omitscript": "true", "url": url})
-    return await _meta_oembed(ctx, f"{GRAPH}/{endpoint}?{query}", ref, "facebook", url)
+    return await meta_oembed(ctx, f"{META_GRAPH}/{endpoint}?{query}", ref, "facebook", url)
 
 
 PLATFORM = Platform(

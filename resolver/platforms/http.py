@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from ..models import PostMeta
+from ..models import Media, PostMeta
 
 
 @dataclass(frozen=True)
@@ -68,3 +68,47 @@ def parse_json(content_type: str, body: bytes) -> Any:
         return json.loads(body.decode("utf-8", errors="replace"))
     except ValueError:
         return None
+
+
+async def oembed(ctx: FetchContext, endpoint: str, ref: Any, platform: str, post_url: str) -> Fetched:
+    """A standard oEmbed answer → PostMeta: title as text, author, handle from author_url, thumbnail.
+
+    400/404/410 mean the post is gone; 403 that it is private or removed (YouTube's recorded answer)."""
+    status, data = await ctx.get_json(endpoint)
+    if status in (400, 404, 410):
+        return Fetched(dead=f"not found (oEmbed answered {status})")
+    if status == 403:
+        return Fetched(dead="private or removed (oEmbed answered 403)")
+    if status != 200 or not isinstance(data, dict):
+        return NOTHING
+    author_url = str(data.get("author_url") or "").rstrip("/")
+    handle = author_url.rsplit("/", 1)[-1].lstrip("@") if author_url else None
+    thumbnail = data.get("thumbnail_url")
+    return Fetched(
+        PostMeta(
+            platform=platform,
+            id=ref.post_id,
+            url=post_url,
+            author_name=data.get("author_name"),
+            author_handle=handle or ref.handle,
+            text=data.get("title") or None,
+            media=(Media("image", str(thumbnail)),) if thumbnail else (),
+        )
+    )
+
+
+# Meta's oEmbed answers without a token since 2026-06-15 (1,000 calls an hour per endpoint) and no longer
+# gives author or thumbnail fields: the caption comes from the returned html.
+META_GRAPH = "https://graph.facebook.com/v22.0"
+
+
+async def meta_oembed(ctx: FetchContext, endpoint: str, ref: Any, platform: str, post_url: str) -> Fetched:
+    from .base import html_text
+
+    status, data = await ctx.get_json(endpoint)
+    if status == 404:
+        return Fetched(dead="not found (oEmbed answered 404)")
+    if status != 200 or not isinstance(data, dict) or not data.get("html"):
+        return NOTHING
+    text, _ = html_text(str(data["html"]))
+    return Fetched(PostMeta(platform, ref.post_id, post_url, data.get("author_name"), ref.handle, text=text or None))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from urllib.parse import SplitResult, urlencode
 
-from ..models import PostMeta
 from .base import (
     Embed,
     HtmlElement,
@@ -16,11 +15,10 @@ from .base import (
     clean_text,
     first,
     host_of,
-    html_text,
     split,
     text_of,
 )
-from .http import NOTHING, FetchContext, Fetched
+from .http import META_GRAPH, FetchContext, Fetched, meta_oembed
 
 _HOSTS = frozenset({"instagram.com", "instagr.am", "m.instagram.com"})
 _POST = re.compile(r"^(?:/(?P<user>[\w.]+))?/(?P<kind>p|reels?|tv)/(?P<code>[\w-]{5,40})(?:/|$)")
@@ -69,24 +67,9 @@ def _shortcode(attrs: dict[str, str]) -> Embed | None:
     return Embed("instagram", url=f"https://www.instagram.com/p/{code}/", post_id=code)
 
 
-# Meta's oEmbed answers without a token since 2026-06-15 (1,000 calls an hour per endpoint), and no longer
-# gives author or thumbnail fields: the caption and permalink come from the returned html.
-GRAPH = "https://graph.facebook.com/v22.0"
-
-
-async def _meta_oembed(ctx: FetchContext, endpoint: str, ref: PostRef, platform: str, post_url: str) -> Fetched:
-    status, data = await ctx.get_json(endpoint)
-    if status == 404:
-        return Fetched(dead="not found (oEmbed answered 404)")
-    if status != 200 or not isinstance(data, dict) or not data.get("html"):
-        return NOTHING
-    text, _ = html_text(str(data["html"]))
-    return Fetched(PostMeta(platform, ref.post_id, post_url, data.get("author_name"), ref.handle, text=text or None))
-
-
 async def fetch(ref: PostRef, ctx: FetchContext) -> Fetched:
     query = urlencode({"format": "json", "omitscript": "true", "url": canonical_url(ref)})
-    return await _meta_oembed(ctx, f"{GRAPH}/instagram_oembed?{query}", ref, "instagram", canonical_url(ref))
+    return await meta_oembed(ctx, f"{META_GRAPH}/instagram_oembed?{query}", ref, "instagram", canonical_url(ref))
 
 
 PLATFORM = Platform(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from urllib.parse import SplitResult, urlencode
 
-from ..models import Media, PostMeta
 from .base import (
     Embed,
     HtmlElement,
@@ -18,7 +17,7 @@ from .base import (
     split,
     text_of,
 )
-from .http import NOTHING, FetchContext, Fetched
+from .http import FetchContext, Fetched, oembed
 
 _HOSTS = frozenset({"reddit.com", "old.reddit.com", "new.reddit.com", "np.reddit.com", "m.reddit.com"})
 _POST = re.compile(r"^/r/(?P<sub>\w+)/comments/(?P<id>[a-z0-9]{2,12})(?:/(?P<slug>[^/]*))?")
@@ -55,34 +54,9 @@ def parse_embed(el: HtmlElement, base_url: str | None) -> Embed | None:
     return None
 
 
-async def _oembed(ctx: FetchContext, endpoint: str, ref: PostRef, platform: str, post_url: str) -> Fetched:
-    """An oEmbed answer → PostMeta (title as text, author, handle from author_url, thumbnail as media)."""
-    status, data = await ctx.get_json(endpoint)
-    if status in (400, 404, 410):
-        return Fetched(dead=f"not found (oEmbed answered {status})")
-    if status == 403:
-        return Fetched(dead="private or removed (oEmbed answered 403)")
-    if status != 200 or not isinstance(data, dict):
-        return NOTHING
-    author_url = str(data.get("author_url") or "").rstrip("/")
-    handle = author_url.rsplit("/", 1)[-1].lstrip("@") if author_url else None
-    thumbnail = data.get("thumbnail_url")
-    return Fetched(
-        PostMeta(
-            platform=platform,
-            id=ref.post_id,
-            url=post_url,
-            author_name=data.get("author_name"),
-            author_handle=handle or ref.handle,
-            text=data.get("title") or None,
-            media=(Media("image", str(thumbnail)),) if thumbnail else (),
-        )
-    )
-
-
 async def fetch(ref: PostRef, ctx: FetchContext) -> Fetched:
     query = urlencode({"url": canonical_url(ref)})
-    return await _oembed(ctx, f"https://www.reddit.com/oembed?{query}", ref, "reddit", canonical_url(ref))
+    return await oembed(ctx, f"https://www.reddit.com/oembed?{query}", ref, "reddit", canonical_url(ref))
 
 
 PLATFORM = Platform(

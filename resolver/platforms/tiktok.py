@@ -6,7 +6,6 @@ import re
 from dataclasses import replace
 from urllib.parse import SplitResult, urlencode
 
-from ..models import Media, PostMeta
 from .base import (
     Embed,
     HtmlElement,
@@ -19,7 +18,7 @@ from .base import (
     split,
     text_of,
 )
-from .http import NOTHING, FetchContext, Fetched
+from .http import FetchContext, Fetched, oembed
 
 _VIDEO = re.compile(r"^/@(?P<user>[\w.-]+)/(?:video|photo)/(?P<id>\d{5,25})")
 _EMBED = re.compile(r"^/embed(?:/v2)?/(?P<id>\d{5,25})")
@@ -59,34 +58,9 @@ def parse_embed(el: HtmlElement, base_url: str | None) -> Embed | None:
     )
 
 
-async def _oembed(ctx: FetchContext, endpoint: str, ref: PostRef, platform: str, post_url: str) -> Fetched:
-    """An oEmbed answer → PostMeta (title as text, author, handle from author_url, thumbnail as media)."""
-    status, data = await ctx.get_json(endpoint)
-    if status in (400, 404, 410):
-        return Fetched(dead=f"not found (oEmbed answered {status})")
-    if status == 403:
-        return Fetched(dead="private or removed (oEmbed answered 403)")
-    if status != 200 or not isinstance(data, dict):
-        return NOTHING
-    author_url = str(data.get("author_url") or "").rstrip("/")
-    handle = author_url.rsplit("/", 1)[-1].lstrip("@") if author_url else None
-    thumbnail = data.get("thumbnail_url")
-    return Fetched(
-        PostMeta(
-            platform=platform,
-            id=ref.post_id,
-            url=post_url,
-            author_name=data.get("author_name"),
-            author_handle=handle or ref.handle,
-            text=data.get("title") or None,
-            media=(Media("image", str(thumbnail)),) if thumbnail else (),
-        )
-    )
-
-
 async def fetch(ref: PostRef, ctx: FetchContext) -> Fetched:
     query = urlencode({"format": "json", "url": canonical_url(ref)})
-    result = await _oembed(ctx, f"https://www.tiktok.com/oembed?{query}", ref, "tiktok", canonical_url(ref))
+    result = await oembed(ctx, f"https://www.tiktok.com/oembed?{query}", ref, "tiktok", canonical_url(ref))
     if result.meta and result.meta.author_handle and not ref.handle:  # the real handle makes the real URL
         fixed = canonical_url(PostRef("tiktok", ref.post_id, result.meta.author_handle))
         return Fetched(replace(result.meta, url=fixed))

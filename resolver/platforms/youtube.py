@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from urllib.parse import SplitResult, urlencode
 
-from ..models import Media, PostMeta
 from .base import Embed, HtmlElement, Platform, PostRef, absolute, host_of, query_value, split
-from .http import NOTHING, FetchContext, Fetched
+from .http import FetchContext, Fetched, oembed
 
 _HOSTS = frozenset({"youtube.com", "m.youtube.com", "music.youtube.com", "youtube-nocookie.com"})
 _ID = re.compile(r"^[\w-]{11}$")
@@ -52,35 +51,10 @@ def _shortcode(attrs: dict[str, str]) -> Embed | None:
     return Embed("youtube", url=f"https://www.youtube.com/watch?v={video}", post_id=video)
 
 
-async def _oembed(ctx: FetchContext, endpoint: str, ref: PostRef, platform: str, post_url: str) -> Fetched:
-    """An oEmbed answer → PostMeta (title as text, author, handle from author_url, thumbnail as media)."""
-    status, data = await ctx.get_json(endpoint)
-    if status in (400, 404, 410):
-        return Fetched(dead=f"not found (oEmbed answered {status})")
-    if status == 403:
-        return Fetched(dead="private or removed (oEmbed answered 403)")
-    if status != 200 or not isinstance(data, dict):
-        return NOTHING
-    author_url = str(data.get("author_url") or "").rstrip("/")
-    handle = author_url.rsplit("/", 1)[-1].lstrip("@") if author_url else None
-    thumbnail = data.get("thumbnail_url")
-    return Fetched(
-        PostMeta(
-            platform=platform,
-            id=ref.post_id,
-            url=post_url,
-            author_name=data.get("author_name"),
-            author_handle=handle or ref.handle,
-            text=data.get("title") or None,
-            media=(Media("image", str(thumbnail)),) if thumbnail else (),
-        )
-    )
-
-
 async def fetch(ref: PostRef, ctx: FetchContext) -> Fetched:
     # The form the recorded answers were given for (ruby-oembed, 2024): /oembed/ with scheme=https.
     query = urlencode({"format": "json", "scheme": "https", "url": f"https://www.youtube.com/watch?v={ref.post_id}"})
-    return await _oembed(ctx, f"https://www.youtube.com/oembed/?{query}", ref, "youtube", canonical_url(ref))
+    return await oembed(ctx, f"https://www.youtube.com/oembed/?{query}", ref, "youtube", canonical_url(ref))
 
 
 PLATFORM = Platform(
