@@ -186,7 +186,23 @@ class Archiver:
             raise ArchiveError("the Wayback Machine excludes this site (blocked)")
         if response.status != 200:
             raise ArchiveError(f"the CDX API answered HTTP {response.status}")
-        capture = best_capture(parse_cdx(response.body.decode("utf-8", "replace")))
+        rows = parse_cdx(response.body.decode("utf-8", "replace"))
+        capture = best_capture(rows)
+        if capture is None and len(rows) >= 25:
+            # The newest 25 are all errors or redirects: ask for the newest good one directly.
+            assert self._throttle is not None
+            await self._throttle.wait()
+            query = urlencode(
+                {
+                    "url": url,
+                    "limit": "-1",
+                    "filter": "statuscode:200",
+                    "fl": "urlkey,timestamp,original,mimetype,statuscode,digest,length",
+                }
+            )
+            again = await self._get(f"{self.options.cdx_url}?{query}")
+            if again.status == 200:
+                capture = best_capture(parse_cdx(again.body.decode("utf-8", "replace")))
         value = {"timestamp": capture.timestamp, "original": capture.original} if capture else {}
         self.store.put("wayback", url, value, self.options.lookup_ttl if capture else self.options.lookup_ttl / 7)
         return capture

@@ -388,3 +388,20 @@ def test_feeds_and_sitemaps_are_sources() -> None:
         ("a2", "https://bit.ly/a2x"),
         ("a3", "https://bit.ly/a3x"),
     ]
+
+
+def test_when_the_newest_captures_are_all_errors_ask_for_the_newest_good_one() -> None:
+    asked = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(dict(request.url.params))
+        if "filter" not in request.url.params:
+            rows = "".join(
+                f"com,example)/ 202501{d:02d}000000 https://example.com/ text/html 429 E 1\n" for d in range(1, 26)
+            )
+            return httpx.Response(200, text=rows)
+        return httpx.Response(200, text="com,example)/ 20231111000000 https://example.com/ text/html 200 G 1\n")
+
+    (result,) = asyncio.run(archiver(httpx.MockTransport(handler), sleep=Sleeps())(["https://example.com/"]))
+    assert result["archived_at"] == "2023-11-11T00:00:00Z"
+    assert asked[1]["filter"] == "statuscode:200" and asked[1]["limit"] == "-1"

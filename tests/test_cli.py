@@ -217,3 +217,20 @@ def test_large_page_scans_in_bounded_memory(tmp_path: Path) -> None:
     with (tmp_path / "out.jsonl").open() as records:
         assert sum(1 for _ in records) == i
     assert int(peak_kb) < 1_200_000, f"peak RSS {int(peak_kb) // 1024} MiB"
+
+
+def test_a_copied_tweet_without_its_status_link_gets_its_id_from_its_pic_link(fixtures: Path) -> None:
+    """The seed's case: text copied from an embed keeps pic.twitter.com / pic.x.com, which is the t.co code
+    of the tweet's own media, which leads to /status/<id>/photo/1."""
+    result = runner.invoke(
+        app, ["resolve", str(fixtures / "copied.txt"), "--cassette", str(ROOT / "cassettes"), "--no-cache"]
+    )
+    posts = {r["author_handle"]: r for r in jsonl(result.stdout) if r["kind"] == "post"}
+    erika = posts["erika"]
+    assert erika["post_id"] == "1800000000000000001" and erika["status"] == "ok"
+    assert erika["canonical_url"] == "https://x.com/erika/status/1800000000000000001"
+    assert erika["post"]["created_at"].startswith("2024-06-")  # from the id, not from the markup's date
+    # the other copied post's only link is not in the cassette: it could not be identified, and says why
+    assert posts["jdupont"]["post_id"] is None and posts["jdupont"]["status"] == "error"
+    assert "could not be followed" in posts["jdupont"]["error"]
+    assert result.exit_code == 1

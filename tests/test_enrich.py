@@ -166,8 +166,8 @@ def test_bluesky_not_found_and_unknown_handle_are_dead() -> None:
 def test_bluesky_facet_links_are_the_real_targets() -> None:
     from resolver.platforms.bluesky import post_view_meta
 
-    text = "see github.com/snarfed/brid... ünïcode"
-    start = len(b"see ")
+    text = "ünï see github.com/snarfed/brid... end"
+    start = len("ünï see ".encode())  # 11 bytes, 8 characters
     shown = "github.com/snarfed/brid..."
     post = {
         "uri": "at://did:plc:abc/app.bsky.feed.post/3kxyz",
@@ -187,6 +187,7 @@ def test_bluesky_facet_links_are_the_real_targets() -> None:
     }
     meta = post_view_meta(post)
     assert meta.links == ("https://github.com/snarfed/bridgy-fed",)
+    assert meta.text == "ünï see https://github.com/snarfed/bridgy-fed end"  # byte offsets, not characters
     assert meta.url == "https://bsky.app/profile/did:plc:abc/post/3kxyz"
 
 
@@ -230,3 +231,30 @@ def test_platform_contract_example_enriches_to_its_id(platform) -> None:  # type
     assert requests, "the fetcher asked nothing"
     assert result.dead is None and result.meta.id == platform.example_id
     assert result.meta.text or result.meta.author_name, "the network added nothing"
+
+
+def test_suspended_author_is_dead() -> None:
+    result, _ = enrich("https://x.com/i/status/1500000000000000008", SYNDICATION)
+    assert result.dead and "suspended" in result.dead
+
+
+def test_meta_platforms_fall_back_to_opengraph() -> None:
+    import httpx
+
+    page = (
+        '<html><head><meta property="og:title" content="Zoe Example (@zoe.example) on Threads">'
+        '<meta property="og:description" content="12 likes, 3 replies. The actual post text."></head></html>'
+    )
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if "graph.threads.net" in str(request.url):
+            return httpx.Response(500, text="upstream error")
+        return httpx.Response(200, html=page)
+
+    async def go():  # type: ignore[no-untyped-def]
+        async with make_client(transport=httpx.MockTransport(handler)) as client:
+            enricher = Enricher(client, MemoryStore(), policy=RetryPolicy(attempts=1, sleep=_no_sleep))
+            return await enricher.for_url("https://www.threads.com/@zoe.example/post/DAbCdEfGhIj")
+
+    meta = asyncio.run(go()).meta
+    assert (meta.author_name, meta.author_handle, meta.text) == ("Zoe Example", "zoe.example", "The actual post text.")

@@ -132,10 +132,21 @@ def post_view_meta(post: dict[str, Any]) -> PostMeta:
     author = post.get("author") or {}
     record = post.get("record") or {}
     links: list[str] = []
+    text = str(record.get("text") or "")
+    raw = text.encode("utf-8")
+    spans: list[tuple[int, int, str]] = []
     for facet in record.get("facets") or []:
         for feature in facet.get("features") or []:
             if str(feature.get("$type", "")).endswith("#link") and feature.get("uri"):
                 links.append(str(feature["uri"]))
+                index = facet.get("index") or {}
+                start, end = index.get("byteStart"), index.get("byteEnd")
+                if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(raw):
+                    spans.append((start, end, str(feature["uri"])))
+    # The text may show a link shortened ("github.com/snarfed/brid..."); the facet says which bytes it spans.
+    for start, end, uri in sorted(spans, reverse=True):
+        raw = raw[:start] + uri.encode("utf-8") + raw[end:]
+    text = raw.decode("utf-8", errors="replace")
     embed = post.get("embed") or {}
     media: list[Media] = []
     quoted = None
@@ -165,7 +176,7 @@ def post_view_meta(post: dict[str, Any]) -> PostMeta:
         author_name=author.get("displayName") or None,
         author_handle=author.get("handle"),
         created_at=record.get("createdAt") or post.get("indexedAt"),
-        text=record.get("text"),
+        text=text or None,
         lang=langs[0] if langs else None,
         media=tuple(media),
         links=tuple(links),

@@ -7,6 +7,7 @@ through ``resolver.net``), so tests and ``--cassette`` replay them like everythi
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,12 +104,49 @@ META_GRAPH = "https://graph.facebook.com/v22.0"
 
 
 async def meta_oembed(ctx: FetchContext, endpoint: str, ref: Any, platform: str, post_url: str) -> Fetched:
+    """Meta's oEmbed; when it does not answer, the post page's OpenGraph tags."""
     from .base import html_text
 
-    status, data = await ctx.get_json(endpoint)
+    try:
+        status, data = await ctx.get_json(endpoint)
+    except httpx.HTTPError:
+        status, data = 0, None
     if status == 404:
         return Fetched(dead="not found (oEmbed answered 404)")
-    if status != 200 or not isinstance(data, dict) or not data.get("html"):
+    if status == 200 and isinstance(data, dict) and data.get("html"):
+        text, _ = html_text(str(data["html"]))
+        return Fetched(
+            PostMeta(platform, ref.post_id, post_url, data.get("author_name"), ref.handle, text=text or None)
+        )
+    return await opengraph(ctx, ref, platform, post_url)
+
+
+_OG_AUTHOR = re.compile(r"^(?P<name>.*?)\s*\(@(?P<handle>[\w.]+)\)")
+
+
+async def opengraph(ctx: FetchContext, ref: Any, platform: str, post_url: str) -> Fetched:
+    """What the post's own page says in OpenGraph: og:title "Name (@handle) on Threads", og:description
+    "N likes, N replies. TEXT" (Threads), or an Instagram/Facebook caption."""
+    from ..pages import read_page
+
+    response = await ctx.get(post_url)
+    if response.status in (404, 410):
+        return Fetched(dead=f"not found (the post page answered {response.status})")
+    if response.status != 200 or not response.body:
         return NOTHING
-    text, _ = html_text(str(data["html"]))
-    return Fetched(PostMeta(platform, ref.post_id, post_url, data.get("author_name"), ref.handle, text=text or None))
+    page = read_page(response.text(), post_url).page or {}
+    title, description = page.get("title") or "", page.get("description") or ""
+    author = _OG_AUTHOR.match(title)
+    text = re.sub(r"^[\d.,KkMm]+ likes?, [\d.,KkMm]+ (?:replies|reply|comments?)\W+", "", description) or None
+    if not (author or text):
+        return NOTHING
+    return Fetched(
+        PostMeta(
+            platform,
+            ref.post_id,
+            post_url,
+            author.group("name") if author else None,
+            author.group("handle") if author else ref.handle,
+            text=text,
+        )
+    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from urllib.parse import SplitResult, urlencode
 
-from ..models import PostMeta
 from .base import (
     Embed,
     HtmlElement,
@@ -15,11 +14,10 @@ from .base import (
     anchors,
     clean_text,
     host_of,
-    html_text,
     split,
     text_of,
 )
-from .http import NOTHING, FetchContext, Fetched
+from .http import FetchContext, Fetched, meta_oembed
 
 _POST = re.compile(r"^/@(?P<user>[\w.]+)/post/(?P<code>[\w-]{5,40})/?")
 _SHORT = re.compile(r"^/t/(?P<code>[\w-]{5,40})/?")
@@ -59,15 +57,10 @@ def parse_embed(el: HtmlElement, base_url: str | None) -> Embed | None:
 
 
 async def fetch(ref: PostRef, ctx: FetchContext) -> Fetched:
-    """Threads oEmbed (graph.threads.net, tokenless since 2026-06): html only, no author fields."""
+    """Threads oEmbed (graph.threads.net, tokenless since 2026-06): html only, no author fields; the post
+    page's OpenGraph when it does not answer."""
     query = urlencode({"url": canonical_url(ref)})
-    status, data = await ctx.get_json(f"https://graph.threads.net/oembed?{query}")
-    if status == 404:
-        return Fetched(dead="not found (oEmbed answered 404)")
-    if status != 200 or not isinstance(data, dict) or not data.get("html"):
-        return NOTHING
-    text, _ = html_text(str(data["html"]))
-    return Fetched(PostMeta("threads", ref.post_id, canonical_url(ref), None, ref.handle, text=text or None))
+    return await meta_oembed(ctx, f"https://graph.threads.net/oembed?{query}", ref, "threads", canonical_url(ref))
 
 
 PLATFORM = Platform(

@@ -251,7 +251,10 @@ def from_syndication(data: Any, ref: PostRef, status: int = 200) -> Fetched:
         reason = clean_text(tombstone.get("text") or "").removesuffix("Learn more").strip() or "unavailable"
         return Fetched(dead=f"tombstone: {reason}")
     tweet_id = str(data.get("id_str") or ref.post_id)
-    user = data.get("user")  # suspended accounts reportedly come without one
+    user = data.get("user")
+    if not isinstance(user, dict) or not user.get("screen_name"):
+        # Suspended accounts' tweets reportedly come back without their author: not viewable any more.
+        return Fetched(dead="the author's account is suspended (the answer has no author)")
     entities = data.get("entities") or {}
     text = str(data.get("text") or "")
     links: list[str] = []
