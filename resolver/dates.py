@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Month names (lower case, accents stripped) → month number. Prefixes of 3+ letters are accepted too.
 _MONTHS: dict[str, int] = {}
@@ -66,6 +67,7 @@ def _month(word: str) -> int | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def parse_embed_date(text: str) -> str | None:
     """The ISO date (YYYY-MM-DD) a signature line's date text names, or None if it names none."""
     text = text.strip()

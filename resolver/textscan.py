@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from .dates import parse_embed_date
 from .findings import Collector
-from .linkfinder import find_urls
+from .linkfinder import FoundURL, find_urls
 from .models import Document, Finding
 from .platforms import PLATFORMS, Embed, match_post_url
 from .urls import absolute_url
@@ -64,11 +64,12 @@ def scan_text(doc: Document) -> list[Finding]:
         for start, end, embed in embeds_in_markup(doc, hidden):
             out.add_embed(embed, start, end)
             taken.append((start, end))
-    _signatures(text, out, taken)
+    found = _Found(text)  # every bare URL, found once; the steps below take the ones they need
+    _signatures(text, out, taken, found)
     if markdown:
         _shortcodes(text, out, taken)
         _markdown_links(doc, out, taken)
-    _bare_urls(doc, out, taken)
+    _bare_urls(doc, out, taken, found)
     return out.sorted()
 
 
@@ -131,7 +132,23 @@ def _signature_lines(text: str) -> Iterator[re.Match[str]]:
         pos = text.find("(@", line_end)
 
 
-def _signatures(text: str, out: Collector, taken: Spans) -> None:
+class _Found:
+    """The URLs of a text, found once, answerable by range."""
+
+    def __init__(self, text: str) -> None:
+        self.urls = list(find_urls(text))
+        self._starts = [f.start for f in self.urls]
+
+    def between(self, start: int, end: int) -> list[FoundURL]:
+        i = bisect.bisect_left(self._starts, start)
+        out = []
+        while i < len(self.urls) and self.urls[i].end <= end:
+            out.append(self.urls[i])
+            i += 1
+        return out
+
+
+def _signatures(text: str, out: Collector, taken: Spans, found: _Found) -> None:
     for m in _signature_lines(text):
         if _overlaps(m.start(), m.end(), taken):
             continue
@@ -147,7 +164,9 @@ def _signatures(text: str, out: Collector, taken: Spans) -> None:
         if ">" in prefix or "](" in body_text:
             body_text = _MD_LINK.sub(lambda link: link.group("text"), body_text)
         ref = match_post_url(status_url) if status_url else None
-        inside = list(_urls_in(text, body_start, m.end(), markdown=">" in prefix or "](" in text[body_start : m.end()]))
+        inside = _urls_in(
+            text, body_start, m.end(), found, markdown=">" in prefix or "](" in text[body_start : m.end()]
+        )
         embed = Embed(
             ref.platform if ref else "twitter",
             url=status_url,
@@ -167,7 +186,7 @@ def _signatures(text: str, out: Collector, taken: Spans) -> None:
         taken.append((body_start, m.end()))
 
 
-def _urls_in(text: str, start: int, end: int, *, markdown: bool) -> list[tuple[str, int, int]]:
+def _urls_in(text: str, start: int, end: int, found_urls: _Found, *, markdown: bool) -> list[tuple[str, int, int]]:
     """URLs in ``text[start:end]``: in Markdown a ``[label](href)`` is one link, its href."""
     found: list[tuple[str, int, int]] = []
     spans = Spans()
@@ -176,7 +195,7 @@ def _urls_in(text: str, start: int, end: int, *, markdown: bool) -> list[tuple[s
             if m.group("url").startswith(("http://", "https://", "//")):
                 found.append((m.group("url"), m.start("url"), m.end("url")))
             spans.append((m.start(), m.end()))
-    for f in find_urls(text, start, end):
+    for f in found_urls.between(start, end) if not markdown else find_urls(text, start, end):
         if not _overlaps(f.start, f.end, spans):
             found.append((f.raw, f.start, f.end))
     return sorted(found, key=lambda item: item[1])
@@ -276,11 +295,12 @@ def _markdown_links(doc: Document, out: Collector, taken: Spans) -> None:
             taken.append((m.start("url"), m.end("url")))
 
 
-def _bare_urls(doc: Document, out: Collector, taken: Spans) -> None:
+def _bare_urls(doc: Document, out: Collector, taken: Spans, found_urls: _Found) -> None:
     text = doc.text
-    for found in find_urls(text):
+    for found in found_urls.urls:
         if _overlaps(found.start, found.end, taken):
             continue
-        if _ATTRIBUTE_BEFORE.search(text, max(0, found.start - 40), found.start):
+        before = max(0, found.start - 40)
+        if "=" in text[before : found.start] and _ATTRIBUTE_BEFORE.search(text, before, found.start):
             continue  # a src=/data-*= value of inline HTML: a resource, not a cited link
         out.add_link(found.raw, absolute_url(found.raw, None), found.start, found.end)
