@@ -20,7 +20,7 @@ import asyncio
 import datetime as dt
 import os
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -49,7 +49,6 @@ class ArchiveOptions:
     spn_timeout: float = 180.0
     access_key: str | None = field(default_factory=lambda: os.environ.get("IA_ACCESS_KEY"))
     secret_key: str | None = field(default_factory=lambda: os.environ.get("IA_SECRET_KEY"))
-    max_warc_body: int = 32 * 1024 * 1024
     lookup_ttl: float = 7 * 86400
     cdx_url: str = CDX
     spn_url: str = SPN
@@ -390,7 +389,3 @@ class WarcRecorder:
         self._writer.write_record(request_record)
         self._file.flush()
         return record_id
-
-
-def sources_of(records: Iterable[ResolvedRecord]) -> list[str]:
-    return list(dict.fromkeys(u for r in records if (u := cited_url(r))))

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Coroutine, Iterator
 from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, TextIO, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import httpx
 import typer
@@ -25,7 +25,7 @@ from .output import Format, open_output, write_records
 from .pipeline import RunOptions, Stats
 from .read import expand_sources, read_source
 from .scan import LinkFilter, scan
-from .store import Freshness, Store
+from .store import Freshness, MemoryStore, SQLiteStore, Store
 
 T = TypeVar("T")
 
@@ -301,8 +301,9 @@ class NetSettings:
     quiet: bool
 
 
-def _store(settings: NetSettings) -> Store:
-    from .store import MemoryStore, SQLiteStore, default_cache_path
+def _store(settings: NetSettings) -> SQLiteStore | MemoryStore:
+    """The cache (and, for archive runs, the ledger): SQLite on disk, or memory with --no-cache."""
+    from .store import SQLiteStore, default_cache_path
 
     if settings.no_cache:
         return MemoryStore()
@@ -693,7 +694,7 @@ def _archive_run(
         docs = []
         skipped = 0
         for doc in reader:
-            if not all_articles and store.article_unchanged(doc.source, _content_hash(doc)):  # type: ignore[attr-defined]
+            if not all_articles and store.article_unchanged(doc.source, _content_hash(doc)):
                 skipped += 1
                 continue
             docs.append(doc)
@@ -709,14 +710,14 @@ def _archive_run(
             extra = dict(record.extra)
             if key and res is not None:
                 archive = extra.get("archive") or {}
-                previous = store.note_source(  # type: ignore[attr-defined]
+                previous = store.note_source(
                     record.finding.source, key, res.status, res.canonical_url, archive.get("wayback_url")
                 )
                 extra["newly_dead"] = res.status == "dead" and previous == "ok"
                 newly_dead += extra["newly_dead"]
             marked.append(replace(record, extra=extra))
         for doc in docs:  # only now: a run killed earlier leaves these articles to the next run
-            store.remember_article(doc.source, _content_hash(doc))  # type: ignore[attr-defined]
+            store.remember_article(doc.source, _content_hash(doc))
     finally:
         store.close()
     fmt = _format_for(fmt_choice, output)
@@ -860,7 +861,3 @@ def main() -> None:
     except BrokenPipeError:  # `resolver scan … | head`
         sys.stderr.close()
         raise SystemExit(0) from None
-
-
-def _unused(stream: TextIO) -> None:  # pragma: no cover - keeps TextIO import for typing readers
-    del stream

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import io
 import json
 import os
 import tempfile
@@ -153,9 +152,3 @@ def open_output(path: str | None) -> Iterator[TextIO]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-
-
-def render(records: Iterable[dict[str, Any]], fmt: Format) -> str:
-    buffer = io.StringIO()
-    write_records(records, fmt, buffer)
-    return buffer.getvalue()

@@ -194,7 +194,3 @@ def same_site(a: str, b: str) -> bool:
 
     ha, hb = host_of(a), host_of(b)
     return bool(ha and hb) and site(ha) == site(hb)
-
-
-def join(base: str, href: str) -> str:
-    return urljoin(base, href)

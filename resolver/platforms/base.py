@@ -85,10 +85,6 @@ def query_value(parts: SplitResult, name: str) -> str | None:
     return values[0] if values else None
 
 
-def has_class(el: HtmlElement, name: str) -> bool:
-    return name in (el.get("class") or "").split()
-
-
 def absolute(href: str | None, base_url: str | None) -> str | None:
     if not href:
         return None
