@@ -25,7 +25,8 @@ from .urls import canonical_url, same_site, shortener_host, tco_for_pic
 HTML_TYPES = ("text/html", "application/xhtml+xml", "")
 MAX_META_REFRESH_DELAY = 10.0  # a longer refresh is a page reloading itself, not a redirect
 SMALL_PAGE = 4096  # script redirects are trusted on shortener hosts and on pages this small
-_LOGIN_PATHS = ("/login", "/accounts/login", "/signin", "/common/browser.php", "/checkpoint", "/auth/")
+# Path segments of pages that stand in for the real one: logins, "unsupported browser", checkpoints.
+_WALL_SEGMENTS = frozenset({"login", "signin", "sign-in", "log-in", "checkpoint", "browser.php", "consent"})
 
 
 @dataclass
@@ -177,8 +178,8 @@ def _path(url: str) -> str:
 
 
 def _is_login_wall(url: str) -> bool:
-    path = _path(url).lower()
-    return any(p in path for p in _LOGIN_PATHS)
+    segments = _path(url).lower().strip("/").split("/")
+    return any(segment in _WALL_SEGMENTS for segment in segments)
 
 
 def _classify(url: str, current: str, hops: list[Hop], response: HopResponse, facts: PageFacts | None) -> Resolution:

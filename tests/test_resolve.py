@@ -340,3 +340,27 @@ def test_landing_page_metadata_from_opengraph_and_json_ld() -> None:
         "author": "Ana Writer, Bo Reporter",
         "published": "2025-03-12T20:00:00-05:00",
     }
+
+
+@pytest.mark.parametrize(
+    ("target", "stops"),
+    [
+        ("https://www.facebook.com/common/browser.php", True),
+        ("https://www.instagram.com/accounts/login/?next=/p/x/", True),
+        ("https://blog.example.com/login-tips-for-writers", False),
+        ("https://news.example.com/author/jane", False),
+    ],
+)
+def test_login_walls_end_the_chain_before_them(target: str, stops: bool) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/start":
+            return httpx.Response(302, headers={"Location": target})
+        return httpx.Response(200, html="<title>page</title>")
+
+    async def go():  # type: ignore[no-untyped-def]
+        async with make_client(transport=httpx.MockTransport(handler)) as client:
+            return await resolve_url("https://site.example.com/start", client, options())
+
+    res = asyncio.run(go())
+    assert res.status == "ok"
+    assert res.final_url == ("https://site.example.com/start" if stops else target)
