@@ -499,6 +499,16 @@ def rewrite_command(
     output: OutputOpt = None,
     quiet: QuietOpt = False,
     input_format: InputOpt = None,
+    links: Annotated[
+        LinksChoice,
+        typer.Option("--links", help="Replace shortened links (short), every resolved link (all), or none."),
+    ] = LinksChoice.short,
+    format: Annotated[
+        FormatChoice | None,
+        typer.Option(
+            "--format", "-f", help="Print the records behind the rewrite in this format instead of the article."
+        ),
+    ] = None,
     cache: CacheOpt = None,
     no_cache: NoCacheOpt = False,
     concurrency: ConcurrencyOpt = 32,
@@ -512,7 +522,8 @@ def rewrite_command(
 ) -> None:
     """Print the article with every shortened link replaced by its canonical URL, nothing else changed.
 
-    Links that did not resolve stay as they were. Example: resolver rewrite post.md -o post.expanded.md
+    Links that did not resolve stay as they were; the original bytes are kept everywhere else (encoding,
+    line endings). Example: resolver rewrite post.md -o post.expanded.md
     """
     from .rewrite import rewrite
 
@@ -524,12 +535,18 @@ def rewrite_command(
     if not docs:
         raise typer.Exit(2)
     stats = Stats()
+    scope: LinkFilter = "all" if links is LinksChoice.all else "short"
     try:
-        records = _run_async(_resolve_run(docs, settings, "short", False, stats))
+        records = _run_async(_resolve_run(docs, settings, scope, False, stats))
     except ResolverError as exc:
         _error(str(exc))
         raise typer.Exit(2) from None
-    data = rewrite(docs[0], records)
+    if format is not None:
+        with open_output(str(output) if output else None) as stream:
+            write_records((r.to_dict() for r in records), format.value, stream)
+        _summary(records, stats, quiet)
+        raise typer.Exit(_exit_code(records, reader.failed))
+    data = rewrite(docs[0], [] if links is LinksChoice.none else records, only_short=links is not LinksChoice.all)
     if output is None:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()

@@ -31,14 +31,16 @@ def _display_forms(link: Link) -> set[str]:
     return {f for f in forms if f}
 
 
-def replacements(doc: Document, records: Iterable[ResolvedRecord]) -> list[tuple[int, int, str]]:
-    """(start, end, new text) in the decoded text, for every shortened link that resolved."""
+def replacements(
+    doc: Document, records: Iterable[ResolvedRecord], *, only_short: bool = True
+) -> list[tuple[int, int, str]]:
+    """(start, end, new text) in the decoded text, for every shortened link (or every link) that resolved."""
     text = doc.text
     out: list[tuple[int, int, str]] = []
     for record in records:
         link = record.finding
         res = record.resolution
-        if not isinstance(link, Link) or not link.shortener or res is None or res.status != "ok":
+        if not isinstance(link, Link) or (only_short and not link.shortener) or res is None or res.status != "ok":
             continue
         if not res.canonical_url or res.canonical_url == link.url:
             continue
@@ -89,10 +91,10 @@ def _markdown_label(text: str, url_start: int) -> tuple[int, int] | None:
     return offset + m.start(1), offset + m.end(1)
 
 
-def rewrite(doc: Document, records: Iterable[ResolvedRecord]) -> bytes:
+def rewrite(doc: Document, records: Iterable[ResolvedRecord], *, only_short: bool = True) -> bytes:
     """The document's bytes with the replacements applied; untouched bytes stay identical."""
     raw = doc.raw if doc.raw is not None else doc.text.encode("utf-8")
-    edits = replacements(doc, records)
+    edits = replacements(doc, records, only_short=only_short)
     if not edits:
         return raw
     codec, bom = _codec(doc, raw)

@@ -234,3 +234,14 @@ def test_a_copied_tweet_without_its_status_link_gets_its_id_from_its_pic_link(fi
     assert posts["jdupont"]["post_id"] is None and posts["jdupont"]["status"] == "error"
     assert "could not be followed" in posts["jdupont"]["error"]
     assert result.exit_code == 1
+
+
+def test_rewrite_takes_the_common_options(tmp_path: Path) -> None:
+    base = ["rewrite", str(EXAMPLE), "--cassette", str(EXAMPLE_CASSETTE), "--no-cache"]
+    untouched = runner.invoke(app, [*base, "--links", "none"])
+    assert untouched.exit_code == 0 and untouched.stdout_bytes == EXAMPLE.read_bytes()
+    every = runner.invoke(app, [*base, "--links", "all"]).stdout_bytes
+    # with --links all, ordinary links lose their tracking parameters too; the dead one stays as it was
+    assert b"https://www.example.com/reports/parks-2024\"" in every and b"https://ow.ly/oldlink1" in every
+    records = jsonl(runner.invoke(app, [*base, "--format", "jsonl"]).stdout)
+    assert {r["kind"] for r in records} == {"link", "post"} and all(r["status"] for r in records)
