@@ -258,3 +258,30 @@ def test_meta_platforms_fall_back_to_opengraph() -> None:
 
     meta = asyncio.run(go()).meta
     assert (meta.author_name, meta.author_handle, meta.text) == ("Zoe Example", "zoe.example", "The actual post text.")
+
+
+def test_mastodon_falls_back_to_oembed_when_the_api_wants_a_login() -> None:
+    import httpx
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.startswith("/api/v1/statuses/"):
+            return httpx.Response(401, json={"error": "This API requires an authenticated user"})
+        return httpx.Response(
+            200,
+            json={
+                "type": "rich",
+                "version": "1.0",
+                "author_name": "Hugo",
+                "provider_name": "fosstodon.org",
+                "html": '<blockquote class="mastodon-embed"><p>Coming in next Hugo: <a href="https://gohugo.io">x</a></p></blockquote>',
+            },
+        )
+
+    async def go():  # type: ignore[no-untyped-def]
+        async with make_client(transport=httpx.MockTransport(handler)) as client:
+            enricher = Enricher(client, MemoryStore(), policy=RetryPolicy(attempts=1, sleep=_no_sleep))
+            return await enricher.for_url("https://fosstodon.org/@gohugoio/113612162726645707")
+
+    meta = asyncio.run(go()).meta
+    assert meta.author_name == "Hugo" and meta.text and meta.text.startswith("Coming in next Hugo")
+    assert meta.author_handle == "gohugoio@fosstodon.org"

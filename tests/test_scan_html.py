@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from resolver import Link, Post, read_source, scan
 from resolver.models import Document
 
@@ -95,3 +97,55 @@ def test_embed_in_consent_textarea_and_repeat_merging() -> None:
     posts = [p for p in scan(doc) if isinstance(p, Post)]
     assert [(p.post_id, p.author_handle) for p in posts] == [("11", "a"), ("22", "b")]
     assert doc.text[posts[0].span[0] :].startswith("<blockquote")
+
+
+EMBED_VARIANTS = [
+    (
+        '<amp-instagram data-shortcode="C4abcdEFGh" width="1" height="1" layout="responsive"></amp-instagram>',
+        ("instagram", "C4abcdEFGh"),
+    ),
+    ('<iframe src="https://www.instagram.com/p/C4abcdEFGh/embed/captioned/"></iframe>', ("instagram", "C4abcdEFGh")),
+    (
+        '<iframe src="https://www.facebook.com/plugins/post.php?href=https%3A%2F%2Fwww.facebook.com%2Fnasa%2Fposts%2F101612345678'
+        '&width=500"></iframe>',
+        ("facebook", "101612345678"),
+    ),
+    (
+        '<div class="fb-video" data-href="https://www.facebook.com/nasa/videos/123456789012/"></div>',
+        ("facebook", "123456789012"),
+    ),
+    ('<iframe src="https://www.tiktok.com/embed/v2/7300000000000000001"></iframe>', ("tiktok", "7300000000000000001")),
+    (
+        '<iframe src="https://embed.bsky.app/embed/did:plc:abc123/app.bsky.feed.post/3kabcdefghi2x"></iframe>',
+        ("bluesky", "3kabcdefghi2x"),
+    ),
+    (
+        '<blockquote class="mastodon-embed" data-embed-url="https://fosstodon.org/@gohugoio/113612162726645707/embed">'
+        "<p>Coming in next Hugo</p></blockquote>",
+        ("mastodon", "113612162726645707"),
+    ),
+    (
+        '<blockquote class="reddit-card"><a href="https://www.reddit.com/r/news/comments/1abcde/title/">Title</a></blockquote>',
+        ("reddit", "1abcde"),
+    ),
+    (
+        '<amp-youtube data-videoid="dQw4w9WgXcQ" layout="responsive" width="480" height="270"></amp-youtube>',
+        ("youtube", "dQw4w9WgXcQ"),
+    ),
+    ('<lite-youtube videoid="dQw4w9WgXcQ"></lite-youtube>', ("youtube", "dQw4w9WgXcQ")),
+    (
+        '<blockquote class="twitter-tweet"><a href="https://twitter.com/someone/status/1500000000000000009"></a></blockquote>',
+        ("twitter", "1500000000000000009"),
+    ),  # a placeholder holding only the status link
+]
+
+
+@pytest.mark.parametrize(
+    ("markup", "expected"), EMBED_VARIANTS, ids=[e[1][0] + str(i) for i, e in enumerate(EMBED_VARIANTS)]
+)
+def test_every_embed_form(markup: str, expected: tuple[str, str]) -> None:
+    html = f"<html><body><article><p>Before.</p>\n{markup}\n<p>After.</p></article></body></html>"
+    doc = Document("t", html, "html")
+    embedded = [p for p in scan(doc) if isinstance(p, Post) and p.embedded]
+    assert [(p.platform, p.post_id) for p in embedded] == [expected]
+    assert doc.text[embedded[0].span[0] : embedded[0].span[1]].startswith(markup.split(" ", 1)[0])
