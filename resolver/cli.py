@@ -305,7 +305,8 @@ def _store(settings: NetSettings) -> SQLiteStore | MemoryStore:
     """The cache (and, for archive runs, the ledger): SQLite on disk, or memory with --no-cache."""
     from .store import SQLiteStore, default_cache_path
 
-    if settings.no_cache:
+    if settings.no_cache or (settings.cassette is not None and settings.cache is None):
+        # Replayed answers are not observations of the web: they never enter the user's real cache.
         return MemoryStore()
     return SQLiteStore(settings.cache or default_cache_path())
 

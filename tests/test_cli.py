@@ -245,3 +245,10 @@ def test_rewrite_takes_the_common_options(tmp_path: Path) -> None:
     assert b'https://www.example.com/reports/parks-2024"' in every and b"https://ow.ly/oldlink1" in every
     records = jsonl(runner.invoke(app, [*base, "--format", "jsonl"]).stdout)
     assert {r["kind"] for r in records} == {"link", "post"} and all(r["status"] for r in records)
+
+
+def test_replayed_answers_stay_out_of_the_default_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    default = tmp_path / "default-cache.sqlite3"
+    monkeypatch.setattr("resolver.store.default_cache_path", lambda: default)
+    result = runner.invoke(app, ["resolve", str(EXAMPLE), "--cassette", str(EXAMPLE_CASSETTE)])
+    assert result.exit_code == 0 and not default.exists()
