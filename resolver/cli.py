@@ -18,7 +18,7 @@ from typing import Annotated, Any, TypeVar
 import httpx
 import typer
 
-from . import __version__
+from . import __version__, defaults
 from .errors import ResolverError, SourceError
 from .models import Document, ResolvedRecord
 from .output import Format, open_output, write_records
@@ -460,14 +460,14 @@ def resolve_command(
     whole_page: WholePageOpt = False,
     cache: CacheOpt = None,
     no_cache: NoCacheOpt = False,
-    concurrency: ConcurrencyOpt = 32,
-    per_host: PerHostOpt = 8,
-    timeout: TimeoutOpt = 15.0,
-    max_hops: MaxHopsOpt = 10,
+    concurrency: ConcurrencyOpt = defaults.CONCURRENCY,
+    per_host: PerHostOpt = defaults.PER_HOST,
+    timeout: TimeoutOpt = defaults.TIMEOUT,
+    max_hops: MaxHopsOpt = defaults.MAX_HOPS,
     allow_private: AllowPrivateOpt = False,
     cassette: CassetteOpt = None,
     deadline: DeadlineOpt = None,
-    retries: RetriesOpt = 3,
+    retries: RetriesOpt = defaults.RETRIES,
     log_format: LogFormatOpt = LogFormat.text,
 ) -> None:
     """Scan, then follow every link's redirects and fetch each post's metadata.
@@ -512,14 +512,14 @@ def rewrite_command(
     ] = None,
     cache: CacheOpt = None,
     no_cache: NoCacheOpt = False,
-    concurrency: ConcurrencyOpt = 32,
-    per_host: PerHostOpt = 8,
-    timeout: TimeoutOpt = 15.0,
-    max_hops: MaxHopsOpt = 10,
+    concurrency: ConcurrencyOpt = defaults.CONCURRENCY,
+    per_host: PerHostOpt = defaults.PER_HOST,
+    timeout: TimeoutOpt = defaults.TIMEOUT,
+    max_hops: MaxHopsOpt = defaults.MAX_HOPS,
     allow_private: AllowPrivateOpt = False,
     cassette: CassetteOpt = None,
     deadline: DeadlineOpt = None,
-    retries: RetriesOpt = 3,
+    retries: RetriesOpt = defaults.RETRIES,
 ) -> None:
     """Print the article with every shortened link replaced by its canonical URL, nothing else changed.
 
@@ -639,14 +639,14 @@ def archive_command(
     log_format: LogFormatOpt = LogFormat.text,
     cache: CacheOpt = None,
     no_cache: NoCacheOpt = False,
-    concurrency: ConcurrencyOpt = 32,
-    per_host: PerHostOpt = 8,
-    timeout: TimeoutOpt = 15.0,
-    max_hops: MaxHopsOpt = 10,
+    concurrency: ConcurrencyOpt = defaults.CONCURRENCY,
+    per_host: PerHostOpt = defaults.PER_HOST,
+    timeout: TimeoutOpt = defaults.TIMEOUT,
+    max_hops: MaxHopsOpt = defaults.MAX_HOPS,
     allow_private: AllowPrivateOpt = False,
     cassette: CassetteOpt = None,
     deadline: DeadlineOpt = None,
-    retries: RetriesOpt = 3,
+    retries: RetriesOpt = defaults.RETRIES,
 ) -> None:
     """Resolve, then archive every cited source: Wayback lookup, Save Page Now (--save), a local WARC (--warc).
 

@@ -37,7 +37,7 @@ from tenacity import (
     stop_after_delay,
 )
 
-from . import __version__
+from . import __version__, defaults
 from .errors import BlockedError
 
 USER_AGENT = f"resolver/{__version__} (+https://pypi.org/project/resolver/)"
@@ -131,9 +131,9 @@ def make_client(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     allow_private: bool = False,
-    concurrency: int = 32,
-    per_host: int = 8,
-    timeout: float = 15.0,
+    concurrency: int = defaults.CONCURRENCY,
+    per_host: int = defaults.PER_HOST,
+    timeout: float = defaults.TIMEOUT,
 ) -> httpx.AsyncClient:
     """An AsyncClient with an honest User-Agent, redirects off, and the address guard at connect time."""
     if transport is None:
@@ -356,7 +356,7 @@ def retry_after_seconds(headers: httpx.Headers, *, now: float | None = None) -> 
 class RetryPolicy:
     """How hard to try one hop. Data, so the CLI, tests and the benchmark can each set it."""
 
-    attempts: int = 4
+    attempts: int = defaults.RETRIES + 1
     initial_wait: float = 0.5
     max_wait: float = 8.0
     max_retry_after: float = 30.0
@@ -436,7 +436,7 @@ async def fetch_with_retry(client: httpx.AsyncClient, url: str, *, policy: Retry
 class HostLimiter:
     """At most ``per_host`` requests in flight to one host, whatever the transport."""
 
-    per_host: int = 8
+    per_host: int = defaults.PER_HOST
     _semaphores: dict[str, asyncio.Semaphore] = field(default_factory=dict)
 
     @contextlib.asynccontextmanager

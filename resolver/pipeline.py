@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 
 import httpx
 
+from . import defaults
 from .enrich import Enriched, Enricher, Fetcher
 from .models import Document, Finding, Link, Post, Resolution, ResolvedRecord
 from .platforms import PostRef, canonical_post_url, match_post_url
@@ -28,7 +29,7 @@ Progress = Callable[[int, int], None]
 class RunOptions:
     links: LinkFilter = "all"
     whole_page: bool = False
-    concurrency: int = 32
+    concurrency: int = defaults.CONCURRENCY
     deadline: float | None = None  # seconds for the whole run; unfinished items end as errors
     resolve: ResolveOptions = field(default_factory=ResolveOptions)
     freshness: Freshness = field(default_factory=Freshness)

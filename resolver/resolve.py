@@ -15,6 +15,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from . import defaults
 from .errors import BlockedError, CassetteMissError, FetchError
 from .models import Hop, HopVia, Resolution
 from .net import HopResponse, HostLimiter, RetryPolicy, fetch_with_retry
@@ -31,7 +32,7 @@ _WALL_SEGMENTS = frozenset({"login", "signin", "sign-in", "log-in", "checkpoint"
 
 @dataclass
 class ResolveOptions:
-    max_hops: int = 10
+    max_hops: int = defaults.MAX_HOPS
     allow_private: bool = False
     max_body: int = 262_144
     policy: RetryPolicy = field(default_factory=RetryPolicy)
