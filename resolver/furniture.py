@@ -1,0 +1,194 @@
+"""Page furniture: what stands around an article (navigation, mastheads and footers, sidebars, share bars,
+related-article lists, newsletter boxes, comments), whose links are not the article's.
+
+An element is furniture by what it is. Its tag says so (``nav``, ``header``, ``footer``, ``aside``,
+``form``, ...), or its ARIA role (``navigation``, ``banner``, ``complementary``, ...), or its names do: a
+class or id whose words name furniture (``site-footer``, ``share-bar``, ``mainNav``), unless another of
+the element's names says it is the article (Vox Media's body segments are ``l-sidebar-fixed
+l-article-body-segment``). Taxonomy classes say nothing about the element that carries them: WordPress
+writes the post's categories and tags on its ``<article>`` (``category-social-media tag-newsletter``), and
+state classes (``has-sidebar``, ``is-sticky``) describe the layout, not the element.
+
+What an element holds overrules all of that: an element that holds most of the page's text is the frame
+the article sits in (ASP.NET wraps whole pages in a ``<form>``, themes name main containers
+``sticky-sidebar-relative``), and one that holds an embedded post is the article. The verdict is taken
+once per subtree, top-down: inside furniture everything is furniture.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import lxml.etree
+
+FURNITURE_TAGS = frozenset({"nav", "header", "footer", "aside", "form", "button", "menu", "select", "dialog"})
+FURNITURE_ROLES = frozenset(
+    {"navigation", "banner", "contentinfo", "complementary", "search", "menu", "menubar", "toolbar", "dialog"}
+)
+CONTENT_TAGS = frozenset({"main", "article"})
+CONTENT_ROLES = frozenset({"main", "article"})
+FURNITURE_WORDS = frozenset(
+    {
+        "nav",
+        "navbar",
+        "navigation",
+        "menu",
+        "menus",
+        "footer",
+        "masthead",
+        "sidebar",
+        "share",
+        "sharing",
+        "sharebar",
+        "sharedaddy",
+        "addtoany",
+        "shariff",
+        "social",
+        "socials",
+        "breadcrumb",
+        "breadcrumbs",
+        "related",
+        "recommended",
+        "recirculation",
+        "newsletter",
+        "subscribe",
+        "subscription",
+        "promo",
+        "advert",
+        "advertisement",
+        "ad",
+        "ads",
+        "cookie",
+        "cookies",
+        "consent",
+        "popup",
+        "modal",
+        "comments",
+        "comment",
+        "pagination",
+        "pager",
+        "toolbar",
+        "skip",
+        "topbar",
+        "bottombar",
+    }
+)
+# Words that name the article's own text. A name with one of these and no furniture word marks the
+# element as content ("article-body", "entry-content", "l-article-body-segment", "main-content"); "main"
+# or "post" alone does not ("taboola-bottom-main-column-mix" is an ad slot, "post-navigation" furniture).
+CONTENT_WORDS = frozenset({"body", "content", "text", "prose"})
+
+# Names that describe something else than the element: the post's taxonomy (WordPress' post_class and
+# body_class: category-*, tag-*, format-*, type-*, status-*, post-<id>, ...) and states (has-sidebar).
+_SAYS_NOTHING = re.compile(
+    r"(?:category|tag|format|type|status|term|taxonomy|postid|page-id)-|post-\d|(?:has|with|no|is)-", re.IGNORECASE
+)
+_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+_MOST = 0.5  # an element holding more than this share of the page's prose (and its headline) is a frame
+_NEARLY_ALL = 0.8  # ... or more than this share, headline or not
+_MEASURE_BUDGET = 8  # text measured for that, at most this many times the page's text (bounds nesting)
+_TEXT_SIZE = lxml.etree.XPath("string-length(normalize-space(.))")
+_LINK_TEXT = lxml.etree.XPath(".//a//text()")
+MARK = "data-resolver-furniture"  # set on each furniture root, for XPath to test
+_INSIDE_FURNITURE = lxml.etree.XPath(f"boolean(ancestor::*[@{MARK}])")
+
+
+def _name_says(names: str) -> tuple[bool, bool]:
+    """(names furniture, names content) for a class or id attribute value."""
+    furniture = content = False
+    for name in names.split():
+        if _SAYS_NOTHING.match(name):
+            continue
+        words = {w.lower() for w in _WORDS.findall(name)}
+        names_furniture, names_content = bool(words & FURNITURE_WORDS), bool(words & CONTENT_WORDS)
+        if names_furniture and names_content:
+            continue  # "sr-body-share-wrapper", "sidebar-content": the name alone cannot tell
+        furniture |= names_furniture
+        content |= names_content
+    return furniture, content
+
+
+class _Judge:
+    """What an element's tag, role and names say, cached per distinct combination."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str, str | None, str | None, str | None], bool] = {}
+
+    def names_furniture(self, tag: str, cls: str | None, id_: str | None, role: str | None) -> bool:
+        key = (tag, cls, id_, role)
+        verdict = self._cache.get(key)
+        if verdict is None:
+            verdict = self._cache[key] = self._judge(tag, cls, id_, role)
+        return verdict
+
+    @staticmethod
+    def _judge(tag: str, cls: str | None, id_: str | None, role: str | None) -> bool:
+        role = (role or "").strip().lower()
+        if tag in FURNITURE_TAGS or role in FURNITURE_ROLES:
+            return True
+        furniture, content = _name_says(f"{cls or ''} {id_ or ''}")
+        return furniture and not (content or tag in CONTENT_TAGS or role in CONTENT_ROLES)
+
+
+def furniture_roots(root: Any, holders: Iterable[Any] = ()) -> list[Any]:
+    """The outermost furniture elements of a tree, in document order, each marked with ``MARK``.
+    ``holders``: the elements that hold an embedded post, which are never furniture. Removes the tree's
+    scripts and styles (their text is not the page's) when it has to measure text."""
+    body = root.find("body")
+    if body is None:
+        body = root
+    holding = set(holders)
+    judge = _Judge()
+    candidates = [
+        el
+        for el in body.iterdescendants()
+        if isinstance(el.tag, str)
+        and judge.names_furniture(el.tag, el.get("class"), el.get("id"), el.get("role"))
+        and el not in holding
+    ]
+    if not candidates:
+        return []
+    page: _Page | None = None
+    roots: list[Any] = []
+    for el in candidates:
+        if roots and _INSIDE_FURNITURE(el):
+            continue
+        if page is None:
+            lxml.etree.strip_elements(root, "script", "style", with_tail=False)
+            page = _Page(body)
+        if page.is_frame(el):
+            continue
+        el.set(MARK, "")
+        roots.append(el)
+    return roots
+
+
+class _Page:
+    """The page's prose (text outside links), and whether an element is the frame around the article:
+    it holds most of the page's prose, and the headline too unless it holds nearly all of it (a
+    comment thread can outgrow its article, but it does not hold the article's headline)."""
+
+    def __init__(self, body: Any) -> None:
+        self.text = float(_TEXT_SIZE(body))
+        self.prose = max(1.0, self.text - _link_text(body))
+        self.headline = next(body.iter("h1"), None)
+        self._budget = _MEASURE_BUDGET * max(self.text, 1.0)
+
+    def is_frame(self, el: Any) -> bool:
+        if self._budget <= 0:
+            return True  # nested past any real layout: keep its links rather than guess
+        size = float(_TEXT_SIZE(el))
+        self._budget -= size
+        if size <= _MOST * self.prose:
+            return False  # cannot hold most of the prose
+        share = (size - _link_text(el)) / self.prose
+        if share > _NEARLY_ALL:
+            return True
+        holds_headline = self.headline is not None and (el is self.headline or el in self.headline.iterancestors())
+        return share > _MOST and holds_headline
+
+
+def _link_text(el: Any) -> float:
+    return float(sum(len(t.strip()) for t in _LINK_TEXT(el)))

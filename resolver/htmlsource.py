@@ -1,0 +1,374 @@
+"""Where things stand in HTML source: an exact, linear reading of what libxml2's tree does not keep.
+
+lxml (libxml2) builds the tree fast but keeps only line numbers, and they stop at 65,535. The scanner
+reports character offsets, so it reads the markup itself the way the HTML standard's tokenizer does (and
+libxml2 2.14's, which follows it): comments (``<!-->`` and ``--!>`` too), doctypes and bogus comments,
+quoted attribute values (a ``>`` or an ``<a`` inside one is not markup), raw-text elements (``script``
+with its ``<!--`` escape states, ``style``, ``textarea``, ``title``, ``xmp``, ``iframe``, ``noembed``,
+``noframes``) and ``plaintext`` (the rest of the file is text).
+
+One regular expression walks the markup in C. It uses possessive quantifiers only, so no input makes it
+backtrack; it consumes whole tokens and stops at the first one that is cut off (by the end of the text or
+of the window it was given). Construction walks the text once and leaves a checkpoint (an offset known to
+lie between tokens) at least every ``_STRIDE`` characters, so "is this offset markup or text?" costs a
+walk of one stride at most. Everything here is linear in the text.
+"""
+
+from __future__ import annotations
+
+import bisect
+import html
+import re
+from array import array
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any, Protocol
+
+_S = r"[\t\n\f\r ]"
+_RAW_TEXT = ("style", "textarea", "title", "xmp", "iframe", "noembed", "noframes")
+_NOT_GENERIC = "script|plaintext|" + "|".join(_RAW_TEXT)
+
+# A tag's attributes up to its ">": a quote opens a value only right after "=", as in the tokenizer.
+_TAG_BODY = rf"""[^>"'=]*+(?:(?:=(?:{_S}*+"[^"]*+"|{_S}*+'[^']*+'|(?!{_S}*+["']))|["'])[^>"'=]*+)*+>"""
+
+
+def _raw_text(name: str) -> str:
+    """A raw-text element's start tag and text, up to (not including) its end tag."""
+    end = rf"/(?i:{name})[\t\n\f\r />]"
+    return rf"(?i:{name})(?=[\t\n\f\r />]){_TAG_BODY}[^<]*+(?:<(?!{end})[^<]*+)*+(?=<{end})"
+
+
+# A script whose text holds "<!--" is left to _script_end (the escape states); so is any token the
+# window cuts off. A "<" that starts no token is text.
+_SCRIPT = rf"(?i:script)(?=[\t\n\f\r />]){_TAG_BODY}[^<]*+(?:<(?!/(?i:script)[\t\n\f\r />]|!--)[^<]*+)*+(?=</)"
+_MARKUP = (
+    "<(?:"
+    + "|".join([_SCRIPT, *(_raw_text(n) for n in _RAW_TEXT)])
+    + rf"|(?!(?i:{_NOT_GENERIC})[\t\n\f\r />])[A-Za-z][^\t\n\f\r />]*+{_TAG_BODY}"
+    + rf"|/[A-Za-z][^\t\n\f\r />]*+{_TAG_BODY}"
+    + r"|!--(?:-?>|[^-]*+(?:-(?!-!?>)[^-]*+)*+--!?>)"
+    + r"|!(?!--)[^>]*+>|\?[^>]*+>|/[^A-Za-z>][^>]*+>|/>"
+    + r"|(?=[^A-Za-z!?/]))"
+)
+_WALK = re.compile(rf"(?:[^<]++|{_MARKUP})*+")  # matches everywhere (possibly nothing)
+_ONE = re.compile(rf"[^<]++|{_MARKUP}")
+_TAG_END = re.compile(_TAG_BODY)
+_TAG_NAME = re.compile(r"</?[^\t\n\f\r />]*+")
+_ATTRIBUTE = re.compile(
+    rf"""(?:{_S}|/)*+([^\t\n\f\r />][^\t\n\f\r />=]*+)"""
+    rf"""(?:{_S}*+=(?:{_S}*+"([^"]*+)"|{_S}*+'([^']*+)'|{_S}*+([^\t\n\f\r >]*+)))?+"""
+)
+_SCRIPT_START = re.compile(r"<(?i:script)[\t\n\f\r />]")
+_TAG_START = re.compile(r"</?[A-Za-z]")
+_STRIDE = 4096
+
+TEXT, COMMENT, TAG = 0, 1, 2
+
+
+@lru_cache(maxsize=128)
+def start_tag_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(rf"<(?i:{re.escape(name)})(?=[\t\n\f\r />])")
+
+
+@lru_cache(maxsize=128)
+def end_tag_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(rf"</(?i:{re.escape(name)})(?=[\t\n\f\r />])")
+
+
+_SCRIPT_DATA = re.compile(r"<!--|</(?i:script)[\t\n\f\r />]")
+_SCRIPT_ESCAPED = re.compile(r"-->|</(?i:script)[\t\n\f\r />]|<(?i:script)[\t\n\f\r />]")
+_SCRIPT_DOUBLE = re.compile(r"-->|</(?i:script)[\t\n\f\r />]")
+
+
+def _script_end(text: str, pos: int) -> int:
+    """Where a script's text ends (at its "</script"), through the standard's escape states."""
+    state = "data"
+    while True:
+        pattern = _SCRIPT_DATA if state == "data" else _SCRIPT_ESCAPED if state == "escaped" else _SCRIPT_DOUBLE
+        m = pattern.search(text, pos)
+        if m is None:
+            return len(text)
+        found = m.group()
+        if state == "data":
+            if found.startswith("</"):
+                return m.start()
+            pos, state = m.end(), "escaped"
+            if text.startswith((">", "->"), pos):  # "<!-->" and "<!--->" end where they start
+                state = "data"
+        elif found == "-->":
+            pos, state = m.end(), "data"
+        elif state == "escaped" and found.startswith("</"):
+            return m.start()
+        else:  # "<script" enters the double-escaped state, "</script" leaves it
+            pos, state = m.end() - 1, "double" if state == "escaped" else "escaped"
+
+
+def token_end(text: str, pos: int) -> int:
+    """The end of the token at ``pos``. A token cut off by the end of the text runs to the end of the
+    text, as in the standard's tokenizer (an unterminated tag, comment, raw-text element; plaintext)."""
+    m = _ONE.match(text, pos)
+    if m is not None:
+        return m.end()
+    if _SCRIPT_START.match(text, pos):
+        tag = _TAG_END.match(text, pos + 7)
+        return len(text) if tag is None else _script_end(text, tag.end())
+    return len(text)
+
+
+class SourceIndex:
+    """Answers "is this offset between tokens (in text, or at a tag's start)?" for one text."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._checkpoints = array("q", [0])
+        self._dead_from = len(text) + 1  # past an unterminated token every offset is inside it
+        pos, n = 0, len(text)
+        walk = _WALK.match
+        while pos < n:
+            end = walk(text, pos, min(pos + _STRIDE, n)).end()  # type: ignore[union-attr]
+            if end == pos:  # a token longer than the stride, or cut off by the end of the text
+                end = token_end(text, pos)
+                if end >= n and _ONE.match(text, pos) is None:
+                    self._dead_from = pos + 1
+                    break
+            self._checkpoints.append(end)
+            pos = end
+
+    def is_between_tokens(self, pos: int) -> bool:
+        if pos >= self._dead_from:
+            return False
+        checkpoints = self._checkpoints
+        start = checkpoints[bisect.bisect_right(checkpoints, pos) - 1]
+        text = self.text
+        while True:
+            stop = _WALK.match(text, start, pos).end()  # type: ignore[union-attr]
+            if stop == pos:
+                return True
+            end = token_end(text, stop)  # the walk stopped at a token longer than the window
+            if end > pos:
+                return False
+            start = end
+
+    def start_tags(self, name: str, start: int = 0, end: int | None = None) -> list[int]:
+        """Offsets of the real ``<name`` start tags in ``text[start:end]``, in order."""
+        return self._real(start_tag_pattern(name), start, end)
+
+    def end_tags(self, name: str, start: int = 0, end: int | None = None) -> list[int]:
+        return self._real(end_tag_pattern(name), start, end)
+
+    def _real(self, pattern: re.Pattern[str], start: int, end: int | None) -> list[int]:
+        # Candidates come in order, so each walk starts where the last one ended (or at a nearer
+        # checkpoint): one pass over the text in all.
+        text, checkpoints, walk = self.text, self._checkpoints, _WALK.match
+        stop = min(len(text) if end is None else end, self._dead_from)
+        out: list[int] = []
+        cursor = 0
+        for m in pattern.finditer(text, start):  # no end bound: the pattern looks one character ahead
+            pos = m.start()
+            if pos >= stop:
+                break
+            if pos < cursor:
+                continue  # inside the token that ended the last walk
+            begin = max(cursor, checkpoints[bisect.bisect_right(checkpoints, pos) - 1])
+            while True:
+                reached = walk(text, begin, pos).end()  # type: ignore[union-attr]
+                if reached == pos:
+                    out.append(pos)
+                    cursor = pos
+                    break
+                after = token_end(text, reached)
+                if after > pos:
+                    cursor = after
+                    break
+                begin = after
+        return out
+
+    def tag_end(self, pos: int) -> int:
+        """The offset just past the ``>`` of the tag at ``pos`` (the end of the text if it has none)."""
+        name = _TAG_NAME.match(self.text, pos)
+        m = _TAG_END.match(self.text, name.end() if name else pos + 1)
+        return m.end() if m is not None else len(self.text)
+
+    def attribute(self, pos: int, name: str) -> tuple[int, int] | None:
+        """The value span of the first ``name`` attribute of the tag at ``pos``, or None if it has none."""
+        text = self.text
+        tag_name = _TAG_NAME.match(text, pos)
+        start = tag_name.end() if tag_name else pos + 1
+        end = self.tag_end(pos) - 1
+        for attr in _ATTRIBUTE.finditer(text, start, end):
+            if attr.group(1).lower() == name:
+                for group in (2, 3, 4):
+                    if attr.group(group) is not None:
+                        return attr.start(group), attr.end(group)
+                return attr.end(1), attr.end(1)  # present without a value: the empty string
+        return None
+
+    def tokens(self, start: int, end: int) -> Iterator[tuple[int, int, int]]:
+        """(kind, start, end) of each token from ``start`` (between tokens) until ``end``: TEXT runs,
+        TAGs (start and end tags, a raw-text element's text with its start tag) and COMMENTs (comments,
+        doctypes, bogus comments: nothing the tree keeps)."""
+        text = self.text
+        pos = start
+        while pos < end:
+            m = _ONE.match(text, pos)
+            stop = m.end() if m is not None else token_end(text, pos)
+            if text[pos] != "<" or stop == pos + 1:
+                yield TEXT, pos, min(stop, end)
+            elif _TAG_START.match(text, pos):
+                yield TAG, pos, stop
+            else:  # comments, bogus comments, doctypes, "</>": the tree keeps nothing of them
+                yield COMMENT, pos, stop
+            pos = stop
+
+
+# Character references, CR LF and NUL: what the parser rewrites in character data.
+_REWRITTEN = re.compile(r"&(?:#[xX][0-9a-fA-F]++;?|#[0-9]++;?|[A-Za-z][A-Za-z0-9]*+;?)|\r\n?|\x00")
+
+
+class Decoded:
+    """Character data as the parser gives it (references decoded, CR LF and CR as LF, NUL as U+FFFD),
+    with the way back from an offset in it to the source."""
+
+    __slots__ = ("_d_ends", "_d_starts", "_stretches", "text")
+
+    def __init__(self, source: str, spans: list[tuple[int, int]]) -> None:
+        parts: list[str] = []
+        stretches: list[tuple[int, int, int, int]] = []  # (decoded start, decoded end, source start, source end)
+        length = 0
+        for start, end in spans:
+            pos = start
+            for m in _REWRITTEN.finditer(source, start, end):
+                if m.start() > pos:
+                    parts.append(source[pos : m.start()])
+                    stretches.append((length, length + m.start() - pos, pos, m.start()))
+                    length += m.start() - pos
+                found = m.group()
+                new = "\n" if found[0] == "\r" else "\ufffd" if found == "\x00" else html.unescape(found)
+                parts.append(new)
+                stretches.append((length, length + len(new), m.start(), m.end()))
+                length += len(new)
+                pos = m.end()
+            if end > pos:
+                parts.append(source[pos:end])
+                stretches.append((length, length + end - pos, pos, end))
+                length += end - pos
+        self.text = "".join(parts)
+        self._stretches = stretches
+        self._d_starts = [s[0] for s in stretches]
+        self._d_ends = [s[1] for s in stretches]
+
+    def source_span(self, start: int, end: int) -> tuple[int, int]:
+        """The source span that decodes to ``text[start:end]``, widened to whole references."""
+        if not self._stretches:
+            return start, end
+        i = max(0, bisect.bisect_right(self._d_starts, start) - 1)
+        d_start, d_end, s_start, s_end = self._stretches[i]
+        literal = s_end - s_start == d_end - d_start
+        src_start = s_start + (start - d_start) if literal else s_start
+        j = min(len(self._stretches) - 1, bisect.bisect_left(self._d_ends, end))
+        d_start, d_end, s_start, s_end = self._stretches[j]
+        literal = s_end - s_start == d_end - d_start
+        src_end = s_start + (end - d_start) if literal else s_end
+        return src_start, src_end
+
+
+class Lines(Protocol):
+    """Offset → 1-based line number."""
+
+    def line(self, offset: int) -> int: ...
+
+
+_VOID = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
+)
+_SATURATED = 65535  # libxml2 stores a node's line in 16 bits: from here on the line says nothing
+
+
+class SourceMap:
+    """Where an element of a tree parsed from ``text`` starts in ``text``: the k-th element of a tag in
+    the tree is the k-th real start tag of that name in the source (the tokenizer above, the same as
+    libxml2's), checked against the element's line where libxml2 still counts lines. Elements the
+    parser made up (an implied ``body``) or merged (a second ``<body>``) fail the check and stay
+    unmapped. ``lines.line(offset + pos)`` gives the 1-based line of ``text[pos]`` as lxml counts it."""
+
+    def __init__(self, text: str, root: Any, lines: Lines, offset: int = 0, *, index: SourceIndex | None = None):
+        self.text = text
+        self.root = root
+        self.lines = lines
+        self.offset = offset
+        self.index = index if index is not None else SourceIndex(text)
+        self._aligned: dict[str, dict[Any, int]] = {}
+
+    def start_of(self, el: Any) -> int | None:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        aligned = self._aligned.get(tag)
+        if aligned is None:
+            aligned = self._aligned[tag] = self._align(tag)
+        return aligned.get(el)
+
+    def elements(self, tag: str) -> dict[Any, int]:
+        """Every element of one tag that has a start tag in the source, with its offset (in order)."""
+        aligned = self._aligned.get(tag)
+        if aligned is None:
+            aligned = self._aligned[tag] = self._align(tag)
+        return aligned
+
+    def _align(self, tag: str) -> dict[Any, int]:
+        if not tag:
+            return {}
+        positions = self.index.start_tags(tag)
+        text, lines, offset = self.text, self.lines, self.offset
+        aligned: dict[Any, int] = {}
+        p = 0
+        for el in self.root.iter(tag):
+            line = el.sourceline
+            while p < len(positions):
+                pos = positions[p]
+                if line is None or line >= _SATURATED:
+                    aligned[el] = pos
+                    p += 1
+                    break
+                # A start tag spans lines [its "<", its ">"]; libxml2 gives a line inside that range.
+                if lines.line(pos + offset) > line:
+                    break  # no start tag for this element (made up by the parser)
+                close = text.find(">", pos)
+                if lines.line((close if close != -1 else pos) + offset) >= line:
+                    aligned[el] = pos
+                    p += 1
+                    break
+                p += 1  # a start tag the tree merged away (a second <body>)
+        return aligned
+
+    def end_of(self, el: Any, start: int) -> int:
+        """The offset just past the element's end tag (counting nested ones of its name), or, where the
+        end is implied, where the next element after it starts (or just past its start tag)."""
+        index, text = self.index, self.text
+        start_end = index.tag_end(start)
+        tag = el.tag.lower() if isinstance(el.tag, str) else ""
+        if tag in _VOID or text[start_end - 2 : start_end] == "/>":
+            return start_end
+        limit = self._next_start(el)
+        stop = len(text) if limit is None else limit
+        opens = index.start_tags(tag, start_end, stop)
+        closes = index.end_tags(tag, start_end, stop)
+        depth, i = 1, 0
+        for close in closes:
+            while i < len(opens) and opens[i] < close:
+                depth += 1
+                i += 1
+            depth -= 1
+            if depth == 0:
+                return index.tag_end(close)
+        return start_end if limit is None else limit
+
+    def _next_start(self, el: Any) -> int | None:
+        """Where the first element after ``el`` and its descendants starts in the source, if known."""
+        node = el
+        while node is not None:
+            after = node.getnext()
+            while after is not None and not isinstance(after.tag, str):
+                after = after.getnext()
+            if after is not None:
+                return self.start_of(after)
+            node = node.getparent()
+        return None
