@@ -1,15 +1,19 @@
 """The command line: options → reader, client, store → pipeline → output; errors → exit codes.
 
-Exit codes (CONTRACT.md): 0 every item reached a final answer (ok or dead); 1 some item ended in
-``error`` or ``blocked``; 2 bad usage or an unreadable source (the other sources are still processed).
+Exit codes (CONTRACT.md for 0, 1 and 2; the rest are sysexits.h's): 0 every item reached a final answer
+(ok or dead); 1 some item ended in ``error`` or ``blocked``, or a source could not be archived — worth
+retrying later; 2 bad usage, unreadable input, or a cache or output that could not be used or written (the
+other sources are still processed); 70 an internal error (a bug); 75 another run holds the lock (try
+later); 130 interrupted.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sys
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator
 from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
@@ -19,15 +23,22 @@ import httpx
 import typer
 
 from . import __version__, defaults
-from .errors import ResolverError, SourceError
+from .errors import OutputError, ResolverError, SourceError
 from .models import Document, ResolvedRecord
-from .output import Format, open_output, write_records
+from .output import Format, open_output, write_bytes, write_records
 from .pipeline import RunOptions, Stats
-from .read import expand_sources, read_source
+from .read import MAX_SOURCE_BYTES, expand_sources, parse_size, read_source
 from .scan import LinkFilter, scan
 from .store import Freshness, MemoryStore, SQLiteStore, Store
 
 T = TypeVar("T")
+
+EXIT_OK = 0
+EXIT_RETRY = 1  # some item ended in error or blocked, or a source could not be archived
+EXIT_INPUT = 2  # bad usage, unreadable input, an unusable cache, an output that could not be written
+EXIT_SOFTWARE = 70  # EX_SOFTWARE: an internal error
+EXIT_TEMPFAIL = 75  # EX_TEMPFAIL: another run holds the lock
+EXIT_INTERRUPTED = 130
 
 app = typer.Typer(
     name="resolver",
@@ -36,8 +47,11 @@ app = typer.Typer(
         "with the posts' metadata.\n\n"
         "SOURCE is a file, a directory (its .html .htm .md .markdown .txt files, recursively), an http(s) "
         "URL of an article, or - for standard input.\n\n"
-        "Exit codes: 0 all answers final (ok/dead); 1 some error/blocked; 2 bad usage or unreadable input."
+        "Exit codes: 0 all answers final (ok/dead); 1 some error/blocked or archive error (retry later); "
+        "2 bad usage, unreadable input, or a cache or output that could not be used (needs a human); "
+        "70 internal error (a bug); 75 another run holds the lock (try later); 130 interrupted."
     ),
+    pretty_exceptions_enable=False,
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
@@ -91,6 +105,31 @@ AllowPrivateOpt = Annotated[
     typer.Option("--allow-private", help="Allow loopback, private, link-local and other non-public addresses."),
 ]
 TimeoutOpt = Annotated[float, typer.Option("--timeout", help="Seconds per request.", min=0.1)]
+MaxSourceSizeOpt = Annotated[
+    str,
+    typer.Option(
+        "--max-source-size",
+        help="Refuse a source (file, stdin, fetched article) larger than this: bytes, or with K, M, G (powers "
+        "of 1024). Only regular files and stdin are read.",
+    ),
+]
+
+
+def _max_bytes(value: str) -> int:
+    try:
+        return parse_size(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a size like 64M, 512K or 1048576") from None
+
+
+def _write_output(output: Path | None, fmt: Format, records: Iterable[dict[str, Any]]) -> int:
+    """Write the records; a write that fails (full disk, closed pipe, …) is one line and exit 2."""
+    try:
+        with open_output(str(output) if output else None) as stream:
+            return write_records(records, fmt, stream)
+    except OutputError as exc:
+        _error(str(exc))
+        raise typer.Exit(EXIT_INPUT) from None
 
 
 def _version(value: bool) -> None:
@@ -122,14 +161,21 @@ _LOG_JSON = False
 
 def _log(event: str, message: str, **fields: Any) -> None:
     """One line on stderr: human text, or one JSON object per line with --log-format json."""
+    message = " ".join(message.split())  # one line, whatever the message carried
     if _LOG_JSON:
         import json
         import time as _time
 
         record = {"time": _time.strftime("%Y-%m-%dT%H:%M:%SZ", _time.gmtime()), "event": event, "message": message}
-        typer.echo(json.dumps({**record, **fields}, ensure_ascii=False), err=True)
+        line = json.dumps({**record, **fields}, ensure_ascii=False, default=str)
     else:
-        typer.echo(f"resolver: {message}", err=True)
+        line = f"resolver: {message}"
+    with contextlib.suppress(OSError, ValueError):  # a closed stderr must not turn a result into a crash
+        typer.echo(line, err=True)
+
+
+def _warn(message: str, **fields: Any) -> None:
+    _log("warning", f"warning: {message}", **fields)
 
 
 def _error(message: str, **fields: Any) -> None:
@@ -151,6 +197,47 @@ def _set_log_format(fmt: LogFormat) -> None:
     _LOG_JSON = fmt is LogFormat.json
 
 
+class _LogHandler(logging.Handler):
+    """Library log records (asyncio, aiohttp, …) as our one-line stderr lines: no multi-line dumps."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with contextlib.suppress(Exception):
+            text = record.getMessage()
+            fields: dict[str, Any] = {"logger": record.name, "level": record.levelname.lower()}
+            if record.exc_info and record.exc_info[1] is not None:
+                exc = record.exc_info[1]
+                text = f"{text}: {type(exc).__name__}: {exc}"
+                fields["exception"] = type(exc).__name__
+            _log("log", f"{record.name}: {text}", **fields)
+
+
+def _route_diagnostics() -> None:
+    """Send warnings, library logging and unraisable exceptions through ``_log`` (idempotent)."""
+    import warnings
+
+    root = logging.getLogger()
+    if not any(isinstance(h, _LogHandler) for h in root.handlers):
+        root.addHandler(_LogHandler(level=logging.WARNING))
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: Any = None,
+        line: str | None = None,
+    ) -> None:
+        _log("warning", f"warning: {category.__name__}: {message} ({Path(filename).name}:{lineno})")
+
+    warnings.showwarning = show
+
+    def unraisable(info: Any) -> None:
+        exc = info.exc_value
+        _log("internal_error", f"internal error (ignored): {type(exc).__name__}: {exc}", exception=type(exc).__name__)
+
+    sys.unraisablehook = unraisable
+
+
 class SourceReader:
     """Reads every SOURCE in turn, reporting a bad one on stderr and going on; remembers failures."""
 
@@ -162,8 +249,10 @@ class SourceReader:
         allow_private: bool = False,
         timeout: float = 30.0,
         quiet: bool = False,
+        max_bytes: int = MAX_SOURCE_BYTES,
     ) -> None:
         self.sources = list(expand_sources(sources))
+        self.max_bytes = max_bytes
         self.kind = input_format.value if input_format else None
         self.allow_private = allow_private
         self.timeout = timeout
@@ -175,7 +264,7 @@ class SourceReader:
         from .net import fetch_article
 
         try:
-            return fetch_article(url, allow_private=self.allow_private, timeout=self.timeout)
+            return fetch_article(url, allow_private=self.allow_private, timeout=self.timeout, max_bytes=self.max_bytes)
         except ResolverError as exc:
             raise SourceError(url, str(exc)) from None
         except Exception as exc:  # network failures of every kind end as one line
@@ -189,7 +278,7 @@ class SourceReader:
         for source in _progress(queue, quiet=self.quiet, label="reading"):
             try:
                 if not source.startswith(("http://", "https://")):
-                    yield read_source(source, kind=self.kind, fetch=self._fetch)  # type: ignore[arg-type]
+                    yield read_source(source, kind=self.kind, fetch=self._fetch, max_bytes=self.max_bytes)  # type: ignore[arg-type]
                     continue
                 data, content_type, final_url = self._fetch(source)
                 if feed_kind(data) and feeds_left > 0:
@@ -237,12 +326,18 @@ def scan_command(
     whole_page: WholePageOpt = False,
     allow_private: AllowPrivateOpt = False,
     timeout: TimeoutOpt = 30.0,
+    max_source_size: MaxSourceSizeOpt = "64M",
+    log_format: LogFormatOpt = LogFormat.text,
 ) -> None:
     """Find embedded posts and links. Touches the network only to fetch a SOURCE given as a URL.
 
     Example: resolver scan article.html --links short --format table
     """
-    reader = SourceReader(sources, input_format, allow_private=allow_private, timeout=timeout, quiet=quiet)
+    _set_log_format(log_format)
+    reader = SourceReader(
+        sources, input_format, allow_private=allow_private, timeout=timeout, quiet=quiet,
+        max_bytes=_max_bytes(max_source_size),
+    )  # fmt: skip
     fmt = _format_for(format, output)
     link_filter: LinkFilter = links.value
 
@@ -256,11 +351,10 @@ def scan_command(
                 continue
             yield from (f.to_dict() for f in findings)
 
-    with open_output(str(output) if output else None) as stream:
-        count = write_records(records(), fmt, stream)
+    count = _write_output(output, fmt, records())
     if not quiet and sys.stderr.isatty():
         typer.echo(f"resolver: {count} records from {len(reader.sources) - reader.failed} sources", err=True)
-    raise typer.Exit(2 if reader.failed else 0)
+    raise typer.Exit(EXIT_INPUT if reader.failed else EXIT_OK)
 
 
 CacheOpt = Annotated[
@@ -469,6 +563,7 @@ def resolve_command(
     deadline: DeadlineOpt = None,
     retries: RetriesOpt = defaults.RETRIES,
     log_format: LogFormatOpt = LogFormat.text,
+    max_source_size: MaxSourceSizeOpt = "64M",
 ) -> None:
     """Scan, then follow every link's redirects and fetch each post's metadata.
 
@@ -479,17 +574,19 @@ def resolve_command(
     settings = NetSettings(
         cache, no_cache, concurrency, per_host, timeout, max_hops, allow_private, cassette, deadline, retries, quiet
     )
-    reader = SourceReader(sources, input_format, allow_private=allow_private, timeout=timeout, quiet=quiet)
+    reader = SourceReader(
+        sources, input_format, allow_private=allow_private, timeout=timeout, quiet=quiet,
+        max_bytes=_max_bytes(max_source_size),
+    )  # fmt: skip
     docs = list(reader)
     stats = Stats()
     try:
         records = _run_async(_resolve_run(docs, settings, links.value, whole_page, stats))
     except ResolverError as exc:
         _error(str(exc))
-        raise typer.Exit(2) from None
+        raise typer.Exit(EXIT_INPUT) from None
     fmt = _format_for(format, output)
-    with open_output(str(output) if output else None) as stream:
-        write_records((r.to_dict() for r in records), fmt, stream)
+    _write_output(output, fmt, (r.to_dict() for r in records))
     _summary(records, stats, quiet)
     raise typer.Exit(_exit_code(records, reader.failed))
 
@@ -520,6 +617,8 @@ def rewrite_command(
     cassette: CassetteOpt = None,
     deadline: DeadlineOpt = None,
     retries: RetriesOpt = defaults.RETRIES,
+    max_source_size: MaxSourceSizeOpt = "64M",
+    log_format: LogFormatOpt = LogFormat.text,
 ) -> None:
     """Print the article with every shortened link replaced by its canonical URL, nothing else changed.
 
@@ -528,50 +627,36 @@ def rewrite_command(
     """
     from .rewrite import rewrite
 
+    _set_log_format(log_format)
     settings = NetSettings(
         cache, no_cache, concurrency, per_host, timeout, max_hops, allow_private, cassette, deadline, retries, quiet
     )
-    reader = SourceReader([source], input_format, allow_private=allow_private, timeout=timeout, quiet=quiet)
+    reader = SourceReader(
+        [source], input_format, allow_private=allow_private, timeout=timeout, quiet=quiet,
+        max_bytes=_max_bytes(max_source_size),
+    )  # fmt: skip
     docs = list(reader)
     if not docs:
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_INPUT)
     stats = Stats()
     scope: LinkFilter = "all" if links is LinksChoice.all else "short"
     try:
         records = _run_async(_resolve_run(docs, settings, scope, False, stats))
     except ResolverError as exc:
         _error(str(exc))
-        raise typer.Exit(2) from None
+        raise typer.Exit(EXIT_INPUT) from None
     if format is not None:
-        with open_output(str(output) if output else None) as stream:
-            write_records((r.to_dict() for r in records), format.value, stream)
+        _write_output(output, format.value, (r.to_dict() for r in records))
         _summary(records, stats, quiet)
         raise typer.Exit(_exit_code(records, reader.failed))
     data = rewrite(docs[0], [] if links is LinksChoice.none else records, only_short=links is not LinksChoice.all)
-    if output is None:
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-    else:
-        _write_bytes_atomically(output, data)
+    try:
+        write_bytes(str(output) if output else None, data)
+    except OutputError as exc:
+        _error(str(exc))
+        raise typer.Exit(EXIT_INPUT) from None
     _summary(records, stats, quiet)
     raise typer.Exit(_exit_code(records, reader.failed))
-
-
-def _write_bytes_atomically(path: Path, data: bytes) -> None:
-    import os
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _parse_age(value: str | None) -> float | None:
@@ -874,8 +959,39 @@ def platforms_command() -> None:
 
 
 def main() -> None:
+    """The console entry point: every way out is an exit code and at most a line on stderr, never a dump."""
+    import itertools
+
+    args = sys.argv[1:]
+    if "--log-format=json" in args or ("--log-format", "json") in itertools.pairwise(args):
+        _set_log_format(LogFormat.json)  # before parsing, so even a usage error is a JSON line
+    _route_diagnostics()
     try:
-        app()
-    except BrokenPipeError:  # `resolver scan … | head`
-        sys.stderr.close()
-        raise SystemExit(0) from None
+        code = app(standalone_mode=False)
+    except typer.TyperException as exc:  # click's usage errors: bad options, missing arguments
+        if _LOG_JSON:
+            _log("usage", f"usage error: {exc.format_message()}", exit_code=exc.exit_code)
+        else:
+            exc.show()  # type: ignore[attr-defined]
+        code = exc.exit_code
+    except typer.Abort:
+        _log("interrupted", "interrupted")
+        code = EXIT_INTERRUPTED
+    except ResolverError as exc:  # a job-level failure that no command caught: still one line
+        _error(str(exc))
+        code = EXIT_INPUT
+    except BrokenPipeError:  # something printed past the sink: `resolver platforms | head`
+        from .output import _silence_stdout
+
+        _silence_stdout()
+        _error("cannot write stdout: the reader closed the pipe")
+        code = EXIT_INPUT
+    except Exception as exc:  # a bug: say what it was in one line, exit 70, no traceback on a cron mail
+        _log(
+            "internal_error",
+            f"internal error: {type(exc).__name__}: {exc} (a bug; please report it)",
+            exception=type(exc).__name__,
+            exit_code=EXIT_SOFTWARE,
+        )
+        code = EXIT_SOFTWARE
+    raise SystemExit(code if isinstance(code, int) else 0)
