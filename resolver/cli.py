@@ -14,7 +14,7 @@ import contextlib
 import logging
 import sys
 from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -23,8 +23,8 @@ import httpx
 import typer
 
 from . import __version__, defaults
-from .errors import OutputError, ResolverError, SourceError
-from .models import Document, ResolvedRecord
+from .errors import OutputError, ResolverError, SourceError, StoreError
+from .models import Document, Finding, ResolvedRecord
 from .output import Format, open_output, write_bytes, write_records
 from .pipeline import RunOptions, Stats
 from .read import MAX_SOURCE_BYTES, expand_sources, parse_size, read_source
@@ -463,19 +463,42 @@ async def _resolve_records(
 
 async def _resolve_run(
     docs: list[Document], settings: NetSettings, links: LinkFilter, whole_page: bool, stats: Stats
-) -> list[ResolvedRecord]:
+) -> tuple[list[ResolvedRecord], StoreError | None]:
+    """The records, and the cache's first failure if it had one (reported after the records are out)."""
     store = _store(settings)
     try:
         async with _network(settings) as client:
             options = _run_options(settings, links, whole_page)
-            return await _resolve_records(client, docs, options, store, stats, settings.quiet)
+            return await _resolve_records(client, docs, options, store, stats, settings.quiet), store.failure
     finally:
         store.close()
 
 
+def _report_store_failure(failure: StoreError | None) -> None:
+    if failure is not None:
+        _error(str(failure))
+        raise typer.Exit(EXIT_INPUT)
+
+
 def _run_async(coro: Coroutine[Any, Any, T]) -> T:
     """asyncio's own loop: uvloop was measured (benchmarks/) and did not pay for itself here."""
-    return asyncio.run(coro)
+
+    async def guarded() -> T:
+        asyncio.get_running_loop().set_exception_handler(_loop_exception)
+        return await coro
+
+    return asyncio.run(guarded())
+
+
+def _loop_exception(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """asyncio's complaints (an exception nobody retrieved, …) as one line, not a multi-line dump."""
+    exc = context.get("exception")
+    detail = f": {type(exc).__name__}: {exc}" if exc is not None else ""
+    _log(
+        "internal_error",
+        f"internal error (asyncio): {context.get('message', 'unhandled')}{detail}",
+        exception=type(exc).__name__ if exc is not None else None,
+    )
 
 
 def _scan_failed(doc: Document, exc: Exception) -> None:
@@ -581,13 +604,14 @@ def resolve_command(
     docs = list(reader)
     stats = Stats()
     try:
-        records = _run_async(_resolve_run(docs, settings, links.value, whole_page, stats))
+        records, failure = _run_async(_resolve_run(docs, settings, links.value, whole_page, stats))
     except ResolverError as exc:
         _error(str(exc))
         raise typer.Exit(EXIT_INPUT) from None
     fmt = _format_for(format, output)
     _write_output(output, fmt, (r.to_dict() for r in records))
     _summary(records, stats, quiet)
+    _report_store_failure(failure)
     raise typer.Exit(_exit_code(records, reader.failed))
 
 
@@ -641,13 +665,14 @@ def rewrite_command(
     stats = Stats()
     scope: LinkFilter = "all" if links is LinksChoice.all else "short"
     try:
-        records = _run_async(_resolve_run(docs, settings, scope, False, stats))
+        records, failure = _run_async(_resolve_run(docs, settings, scope, False, stats))
     except ResolverError as exc:
         _error(str(exc))
         raise typer.Exit(EXIT_INPUT) from None
     if format is not None:
         _write_output(output, format.value, (r.to_dict() for r in records))
         _summary(records, stats, quiet)
+        _report_store_failure(failure)
         raise typer.Exit(_exit_code(records, reader.failed))
     data = rewrite(docs[0], [] if links is LinksChoice.none else records, only_short=links is not LinksChoice.all)
     try:
@@ -656,6 +681,7 @@ def rewrite_command(
         _error(str(exc))
         raise typer.Exit(EXIT_INPUT) from None
     _summary(records, stats, quiet)
+    _report_store_failure(failure)
     raise typer.Exit(_exit_code(records, reader.failed))
 
 
@@ -671,25 +697,6 @@ def _parse_age(value: str | None) -> float | None:
         return float(value)
     except ValueError:
         raise typer.BadParameter(f"{value!r} is not an age like 30d, 12h or 3600") from None
-
-
-def _content_hash(doc: Document) -> str:
-    import hashlib
-
-    return hashlib.sha256(doc.raw if doc.raw is not None else doc.text.encode()).hexdigest()
-
-
-def _source_key(record: ResolvedRecord) -> str | None:
-    """The identity of a cited source across runs: the link as found (pic.* as its t.co), or the post."""
-    from .models import Link
-    from .resolve import first_url
-
-    finding = record.finding
-    if isinstance(finding, Link):
-        return first_url(finding.url)
-    if finding.url:
-        return first_url(finding.url)
-    return record.resolution.canonical_url if record.resolution else None
 
 
 @app.command("archive")
@@ -732,13 +739,17 @@ def archive_command(
     cassette: CassetteOpt = None,
     deadline: DeadlineOpt = None,
     retries: RetriesOpt = defaults.RETRIES,
+    max_source_size: MaxSourceSizeOpt = "64M",
 ) -> None:
     """Resolve, then archive every cited source: Wayback lookup, Save Page Now (--save), a local WARC (--warc).
 
     Made for cron: SOURCE may also be an RSS/Atom feed or a sitemap URL; the cache remembers articles, so a
-    re-run processes only new or changed ones (--all for every one); a source that was ok and is dead now is
-    reported as newly dead (see `resolver report`). Two runs never overlap: the second waits --lock-wait
-    seconds for the first, then exits 1 with a message.
+    re-run processes only new or changed ones (--all for every one), and re-checks the sources of unchanged
+    ones when they are due (--recheck); a source that was ok and is dead now is reported once as newly dead
+    (see `resolver report`). An article is marked done only once its records are written. Two runs never
+    overlap: the second waits --lock-wait seconds for the first, then exits 75 (try again later).
+    Exit codes: 0 all final; 1 some error/blocked/archive error (retried by the next run); 2 needs a human
+    (bad input, damaged cache, failed write); 70 internal error; 75 locked.
     Example: resolver archive https://news.example.org/feed.xml --save --max-age 30d -q -o today.jsonl
     """
     _set_log_format(log_format)
@@ -764,13 +775,14 @@ def archive_command(
                 all_articles,
                 format,
                 output,
+                _max_bytes(max_source_size),
             )
     except LockBusyError as exc:
-        _log("locked", f"{exc}; another run is still working, try again later")
-        raise typer.Exit(1) from None
+        _log("locked", f"{exc}; another run is still working, try again later", exit_code=EXIT_TEMPFAIL)
+        raise typer.Exit(EXIT_TEMPFAIL) from None
     except ResolverError as exc:
         _error(str(exc))
-        raise typer.Exit(2) from None
+        raise typer.Exit(EXIT_INPUT) from None
     raise typer.Exit(code)
 
 
@@ -788,89 +800,118 @@ def _archive_run(
     all_articles: bool,
     fmt_choice: FormatChoice | None,
     output: Path | None,
+    max_bytes: int = MAX_SOURCE_BYTES,
 ) -> int:
+    from . import ledger
+
     reader = SourceReader(
-        sources, input_format, allow_private=settings.allow_private, timeout=settings.timeout, quiet=settings.quiet
-    )
+        sources, input_format, allow_private=settings.allow_private, timeout=settings.timeout, quiet=settings.quiet,
+        max_bytes=max_bytes,
+    )  # fmt: skip
+    freshness = Freshness(ok=recheck, dead=min(recheck, Freshness().dead))
     store = _store(settings)
     try:
-        docs = []
-        skipped = 0
+        docs: list[Document] = []
+        digests: dict[str, str] = {}
+        rechecks: list[Finding] = []
+        order: dict[str, int] = {}  # articles in reading order: re-checked records join their article's place
+        unchanged: set[str] = set()
         for doc in reader:
-            if not all_articles and store.article_unchanged(doc.source, _content_hash(doc)):
-                skipped += 1
+            order.setdefault(doc.source, len(order))
+            digest = ledger.content_hash(doc)
+            if not all_articles and store.article_unchanged(doc.source, digest):
+                # Not re-scanned; but its sources that are due are re-checked, so link rot under an
+                # unchanged article is seen.
+                unchanged.add(doc.source)
+                rechecks.extend(ledger.finding_from_dict(f) for f in store.due_findings(doc.source, freshness))
                 continue
             docs.append(doc)
+            digests[doc.source] = digest
         stats = Stats()
-        records = _run_async(
-            _archive_async(docs, settings, links.value, whole_page, stats, store, save, max_age, warc, lookup, recheck)
-        )
-        newly_dead = 0
-        marked: list[ResolvedRecord] = []
-        for record in records:
-            key = _source_key(record)
-            res = record.resolution
-            extra = dict(record.extra)
-            if key and res is not None:
-                archive = extra.get("archive") or {}
-                previous = store.note_source(
-                    record.finding.source, key, res.status, res.canonical_url, archive.get("wayback_url")
-                )
-                extra["newly_dead"] = res.status == "dead" and previous == "ok"
-                newly_dead += extra["newly_dead"]
-            marked.append(replace(record, extra=extra))
-        for doc in docs:  # only now: a run killed earlier leaves these articles to the next run
-            store.remember_article(doc.source, _content_hash(doc))
+        failed_scans: set[str] = set()
+        records, repaired = _run_async(
+            _archive_async(
+                docs, rechecks, settings, links.value, whole_page, stats, store, save, max_age, warc, lookup,
+                freshness, failed_scans,
+            )
+        )  # fmt: skip
+        if repaired:
+            _warn(repaired)
+        reader.failed += len(failed_scans)
+        flagger = ledger.NewlyDead(store)
+        marked = sorted((flagger.flag(r) for r in records), key=lambda r: order.get(r.finding.source, len(order)))
+        _write_output(output, _format_for(fmt_choice, output), (r.to_dict() for r in marked))
+        # Only now that the records are written is each article done (a kill before this redoes them).
+        by_article: dict[str, list[ResolvedRecord]] = {}
+        for record in marked:
+            by_article.setdefault(record.finding.source, []).append(record)
+        for doc in docs:
+            if doc.source not in failed_scans:
+                ledger.commit_article(store, doc.source, digests[doc.source], by_article.get(doc.source, []))
+        for article in unchanged & by_article.keys():
+            ledger.commit_article(store, article, None, by_article[article])
+        failure = store.failure
     finally:
         store.close()
-    fmt = _format_for(fmt_choice, output)
-    with open_output(str(output) if output else None) as stream:
-        write_records((r.to_dict() for r in marked), fmt, stream)
     archive_errors = sum(1 for r in marked if (r.extra.get("archive") or {}).get("error"))
-    if not settings.quiet or newly_dead or archive_errors:
+    if not settings.quiet or flagger.count or archive_errors:
         _log(
             "summary",
-            f"{len(marked)} records from {len(docs)} articles ({skipped} unchanged, skipped); "
-            f"{newly_dead} newly dead; {archive_errors} archive errors; "
-            f"{stats.fetched} URLs fetched, {stats.from_cache} from cache",
+            f"{len(marked)} records from {len(docs)} articles ({len(unchanged)} unchanged, skipped; "
+            f"{len(rechecks)} of their sources re-checked); {flagger.count} newly dead; {archive_errors} archive "
+            f"errors; {stats.fetched} URLs fetched, {stats.from_cache} from cache",
             records=len(marked),
             articles=len(docs),
-            skipped=skipped,
-            newly_dead=newly_dead,
+            skipped=len(unchanged),
+            rechecked=len(rechecks),
+            newly_dead=flagger.count,
             archive_errors=archive_errors,
         )
+    if failure is not None:
+        _error(str(failure))
+        return EXIT_INPUT
     code = _exit_code(marked, reader.failed)
-    return 1 if code == 0 and archive_errors else code
+    return EXIT_RETRY if code == EXIT_OK and archive_errors else code
 
 
 async def _archive_async(
     docs: list[Document],
+    rechecks: list[Finding],
     settings: NetSettings,
     links: LinkFilter,
     whole_page: bool,
     stats: Stats,
-    store: Store,
+    store: SQLiteStore | MemoryStore,
     save: bool,
     max_age: float | None,
     warc: Path | None,
     lookup: bool,
-    recheck: float,
-) -> list[ResolvedRecord]:
+    freshness: Freshness,
+    failed_scans: set[str],
+) -> tuple[list[ResolvedRecord], str | None]:
     from .archive import ArchiveOptions, Archiver, WarcRecorder, archive_records
+    from .pipeline import resolve_findings, scan_documents
 
-    freshness = Freshness(ok=recheck, dead=min(recheck, Freshness().dead))
+    def scan_failed(doc: Document, exc: Exception) -> None:
+        failed_scans.add(doc.source)
+        _scan_failed(doc, exc)
+
     async with _network(settings) as client:
         options = _run_options(settings, links, whole_page, freshness)
-        records = await _resolve_records(client, docs, options, store, stats, settings.quiet)
+        findings = [*scan_documents(docs, options, scan_failed), *rechecks]
+        with _ProgressBar(quiet=settings.quiet) as bar:
+            records = await resolve_findings(
+                findings, client=client, store=store, options=options, progress=bar.update, stats=stats
+            )
         archiver = Archiver(
             client,
             store,
             ArchiveOptions(lookup=lookup, save=save, max_age=max_age),
             allow_private=settings.allow_private,
         )
-        recorder = WarcRecorder(warc, client, allow_private=settings.allow_private) if warc else None
+        recorder = WarcRecorder(warc, client, allow_private=settings.allow_private, store=store) if warc else None
         try:
-            return await archive_records(records, archiver, recorder)
+            return await archive_records(records, archiver, recorder), recorder.repaired if recorder else None
         finally:
             if recorder is not None:
                 recorder.close()
@@ -911,18 +952,26 @@ def report_command(
         except ValueError:
             age = _parse_age(since)
             since_ts = _time.time() - age if age is not None else None
-    store = SQLiteStore(path)
     try:
-        summary = store.report(since_ts)
-    finally:
-        store.close()
+        store = SQLiteStore(path, readonly=True)  # reading needs no write access: a read-only copy reports too
+        try:
+            summary = store.report(since_ts)
+        finally:
+            store.close()
+    except StoreError as exc:
+        _error(str(exc))
+        raise typer.Exit(EXIT_INPUT) from None
     for row in summary["newly_dead"]:
         row["dead_since"] = dt.datetime.fromtimestamp(row["dead_since"], dt.timezone.utc).isoformat(timespec="seconds")
-    with open_output(str(output) if output else None) as stream:
-        if format is ReportFormat.json:
-            stream.write(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
-        else:
-            stream.write(_report_text(summary, markdown=format is ReportFormat.markdown))
+    if format is ReportFormat.json:
+        text = json.dumps(summary, indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = _report_text(summary, markdown=format is ReportFormat.markdown)
+    try:
+        write_bytes(str(output) if output else None, text.encode())
+    except OutputError as exc:
+        _error(str(exc))
+        raise typer.Exit(EXIT_INPUT) from None
 
 
 def _report_text(summary: dict[str, Any], *, markdown: bool) -> str:

@@ -113,7 +113,17 @@ async def run(
 ) -> list[ResolvedRecord]:
     """Scan every document, resolve every URL found (once), enrich posts; records in source order."""
     options = options or RunOptions()
-    store = store if store is not None else MemoryStore()
+    scanned = scan_documents(documents, options, on_document_error)
+    return await resolve_findings(
+        scanned, client=client, store=store, options=options, progress=progress, stats=stats, fetchers=fetchers
+    )
+
+
+def scan_documents(
+    documents: Iterable[Document],
+    options: RunOptions,
+    on_document_error: Callable[[Document, Exception], None] | None = None,
+) -> list[Finding]:
     scanned: list[Finding] = []
     for doc in documents:
         try:
@@ -122,6 +132,22 @@ async def run(
             if on_document_error is None:
                 raise
             on_document_error(doc, exc)
+    return scanned
+
+
+async def resolve_findings(
+    scanned: list[Finding],
+    *,
+    client: httpx.AsyncClient,
+    store: Store | None = None,
+    options: RunOptions | None = None,
+    progress: Progress | None = None,
+    stats: Stats | None = None,
+    fetchers: dict[str, Fetcher] | None = None,
+) -> list[ResolvedRecord]:
+    """Resolve and enrich findings already made (a scan's, or those an archive run re-checks); in order."""
+    options = options or RunOptions()
+    store = store if store is not None else MemoryStore()
     urls = [u for f in scanned if (u := f.url)]
     # Links inside copied posts can name the post (pic.twitter.com → /status/…/photo/1): resolve those too
     # even when --links hides them from the output.

@@ -296,13 +296,13 @@ def test_rerun_skips_unchanged_articles_and_reports_newly_dead(tmp_path: Path) -
     assert "| source | dead since | archived copy |" in markdown
 
 
-def test_a_second_run_waits_for_the_lock_then_exits_1(tmp_path: Path) -> None:
+def test_a_second_run_waits_for_the_lock_then_exits_75(tmp_path: Path) -> None:
     cache = tmp_path / "cache.sqlite3"
     article = tmp_path / "a.txt"
     article.write_text("nothing to resolve here\n")
     with RunLock(Path(str(cache) + ".lock")):
         result = runner.invoke(app, ["archive", str(article), "--cache", str(cache), "--lock-wait", "0.3"])
-    assert result.exit_code == 1 and "another run holds" in result.stderr
+    assert result.exit_code == 75 and "another run holds" in result.stderr  # EX_TEMPFAIL: not an item's failure
     after = runner.invoke(app, ["archive", str(article), "--cache", str(cache), "--no-lookup"])
     assert after.exit_code == 0
 
