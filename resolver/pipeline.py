@@ -89,11 +89,12 @@ async def resolve_all(
 
     tasks = [asyncio.ensure_future(one(url)) for url in todo]
     if tasks:
-        _, pending = await asyncio.wait(tasks, timeout=options.deadline)
+        finished, pending = await asyncio.wait(tasks, timeout=options.deadline)
         for task in pending:
             task.cancel()
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
+        await asyncio.gather(*finished)  # retrieve every finished task's exception: re-raise the first, lose none
     for url in todo:
         if url not in results:
             results[url] = Resolution(url, "error", None, None, (), "the run's deadline was reached first")
