@@ -355,6 +355,8 @@ class WarcRecorder:
         self.repaired: str | None = None
         self.broken: str | None = None
         try:
+            if path.exists() and not path.is_file():  # a device or a FIFO cannot be checked, cut or resumed
+                raise OSError(0, "not a regular file")
             path.parent.mkdir(parents=True, exist_ok=True)
             self._key = str(path.resolve())
             self._written = self._check_tail()

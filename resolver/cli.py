@@ -758,7 +758,11 @@ def archive_command(
     )
     from .store import LockBusyError, RunLock, default_cache_path
 
-    lock_path = Path(str(cache or default_cache_path()) + ".lock")
+    cache_path = cache or default_cache_path()
+    if cache_path.exists() and not cache_path.is_file():  # before the lock: no lock file beside a device
+        _error(f"cannot use the cache at {cache_path}: not a regular file")
+        raise typer.Exit(EXIT_INPUT)
+    lock_path = Path(str(cache_path) + ".lock")
     try:
         with RunLock(lock_path, wait=lock_wait) if not no_cache else contextlib.nullcontext():
             code = _archive_run(
@@ -829,7 +833,7 @@ def _archive_run(
             digests[doc.source] = digest
         stats = Stats()
         failed_scans: set[str] = set()
-        records, repaired = _run_async(
+        records, repaired, warc_failure = _run_async(
             _archive_async(
                 docs, rechecks, settings, links.value, whole_page, stats, store, save, max_age, warc, lookup,
                 freshness, failed_scans,
@@ -845,11 +849,12 @@ def _archive_run(
         by_article: dict[str, list[ResolvedRecord]] = {}
         for record in marked:
             by_article.setdefault(record.finding.source, []).append(record)
-        for doc in docs:
-            if doc.source not in failed_scans:
-                ledger.commit_article(store, doc.source, digests[doc.source], by_article.get(doc.source, []))
-        for article in unchanged & by_article.keys():
-            ledger.commit_article(store, article, None, by_article[article])
+        with store.batch():  # the output is one file, complete now: all its articles are done at once
+            for doc in docs:
+                if doc.source not in failed_scans:
+                    ledger.commit_article(store, doc.source, digests[doc.source], by_article.get(doc.source, []))
+            for article in sorted(unchanged & by_article.keys()):
+                ledger.commit_article(store, article, None, by_article[article])
         failure = store.failure
     finally:
         store.close()
@@ -867,8 +872,8 @@ def _archive_run(
             newly_dead=flagger.count,
             archive_errors=archive_errors,
         )
-    if failure is not None:
-        _error(str(failure))
+    if failure is not None or warc_failure is not None:
+        _error(str(failure or warc_failure))  # a write that failed needs a human: it will not mend itself
         return EXIT_INPUT
     code = _exit_code(marked, reader.failed)
     return EXIT_RETRY if code == EXIT_OK and archive_errors else code
@@ -888,7 +893,8 @@ async def _archive_async(
     lookup: bool,
     freshness: Freshness,
     failed_scans: set[str],
-) -> tuple[list[ResolvedRecord], str | None]:
+) -> tuple[list[ResolvedRecord], str | None, str | None]:
+    """The archived records, what the WARC's repair said (if anything) and its write failure (if any)."""
     from .archive import ArchiveOptions, Archiver, WarcRecorder, archive_records
     from .pipeline import resolve_findings, scan_documents
 
@@ -911,7 +917,10 @@ async def _archive_async(
         )
         recorder = WarcRecorder(warc, client, allow_private=settings.allow_private, store=store) if warc else None
         try:
-            return await archive_records(records, archiver, recorder), recorder.repaired if recorder else None
+            archived = await archive_records(records, archiver, recorder)
+            if recorder is None:
+                return archived, None, None
+            return archived, recorder.repaired, recorder.broken
         finally:
             if recorder is not None:
                 recorder.close()

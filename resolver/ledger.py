@@ -1,11 +1,12 @@
 """The bookkeeping of unattended ``archive`` runs: which article is done, which source is newly dead.
 
 The order is what keeps a killed run from losing anything: records are flagged (``NewlyDead``) while
-nothing is committed, then written, and only then is each article committed (``commit_article``), its
-sources' statuses and its content hash in one transaction. A run killed before that leaves the article
-to the next run, which delivers its records, and its newly-dead alerts, again; a committed article is
-never redone, so nothing is delivered twice after a completed write. The functions take one article at a
-time, so a streaming pipeline can commit article by article as its records are flushed.
+nothing is committed, then written, and only then is each article committed (``commit_article``): its
+sources' statuses and its content hash. A run killed before that leaves the article to the next run,
+which delivers its records and its newly-dead alerts; a committed article is never redone. The functions
+take one article at a time, so a streaming pipeline can commit article by article as each article's
+records are flushed; a run that writes one file at the end commits all its articles in one transaction
+(``Ledger.batch``) right after the file is in place, so a kill leaves all of them done or none.
 """
 
 from __future__ import annotations

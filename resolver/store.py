@@ -86,6 +86,8 @@ class Ledger(Protocol):
 
     def commit_article(self, article: str, content_hash: str | None, sightings: Sequence[Sighting]) -> None: ...
 
+    def batch(self) -> contextlib.AbstractContextManager[None]: ...
+
     def due_findings(self, article: str, freshness: Freshness) -> list[dict[str, Any]]: ...
 
     def warc_captures(self, warc: str) -> dict[str, str]: ...
@@ -127,6 +129,9 @@ class MemoryStore:
             self._sources[s.source] = _next_source_row(row, s, now)
         if content_hash is not None:
             self._articles[article] = content_hash
+
+    def batch(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
 
     def due_findings(self, article: str, freshness: Freshness) -> list[dict[str, Any]]:
         now = self._clock()
@@ -204,7 +209,10 @@ class SQLiteStore:
         self._readonly = readonly
         self._local = threading.local()
         self._articles_at_open = 0
+        self._marker_due = False
         try:
+            if self.path.exists() and not self.path.is_file():
+                raise StoreError(f"cannot use the cache at {self.path}: not a regular file")
             if not readonly:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 if not self.path.exists():
@@ -374,6 +382,9 @@ class SQLiteStore:
     @contextlib.contextmanager
     def _ledger_write(self) -> Iterator[sqlite3.Connection]:
         conn = self._conn()
+        if getattr(self._local, "in_batch", False):
+            yield conn  # the batch's transaction commits or rolls back everything at once
+            return
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -385,6 +396,19 @@ class SQLiteStore:
                 raise
         except sqlite3.Error as exc:
             raise StoreError(f"could not write the ledger in the cache at {self.path}: {_one_line(exc)}") from None
+        if self._marker_due and not self.marker.exists():
+            self._mark_history()  # only after the commit: a marker must never claim rows a rollback undid
+        self._marker_due = False
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Several ledger writes (say, every article of a run) as one transaction: all of them or none."""
+        with self._ledger_write():
+            self._local.in_batch = True
+            try:
+                yield
+            finally:
+                self._local.in_batch = False
 
     def _ledger_read(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
         try:
@@ -436,8 +460,8 @@ class SQLiteStore:
                     " last_seen = excluded.last_seen",
                     (article, content_hash, now, now),
                 )
-        if content_hash is not None and not self.marker.exists():
-            self._mark_history()
+        if content_hash is not None:
+            self._marker_due = True
 
     def due_findings(self, article: str, freshness: Freshness) -> list[dict[str, Any]]:
         """The findings of ``article`` whose source's last check is older than its status allows."""

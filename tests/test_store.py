@@ -3,6 +3,8 @@ and the ledger's rules (newly dead once, ok → error → dead still newly dead,
 
 from __future__ import annotations
 
+import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -167,3 +169,32 @@ def test_a_version_2_cache_is_migrated_with_its_history(tmp_path: Path) -> None:
     store = SQLiteStore(cache)
     assert store.article_unchanged("a", "h") and store.last_answer("https://example.com/s") == "ok"
     store.close()
+
+
+def test_a_batch_is_all_or_nothing_and_the_marker_never_claims_a_rollback(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "c.sqlite3")
+    with pytest.raises(RuntimeError), store.batch():
+        store.commit_article("a", "h", [sighting("https://example.com/s", "ok")])
+        store.commit_article("b", "h", [])
+        raise RuntimeError("killed halfway")
+    assert not store.article_unchanged("a", "h") and store.last_answer("https://example.com/s") is None
+    assert not store.marker.exists()
+    with store.batch():
+        store.commit_article("a", "h", [])
+        store.commit_article("b", "h", [])
+    assert store.article_unchanged("a", "h") and store.article_unchanged("b", "h")
+    assert json.loads(store.marker.read_text())["articles"] == 2
+    store.close()
+
+
+def test_a_cache_or_warc_that_is_not_a_regular_file_is_refused(tmp_path: Path) -> None:
+    article = tmp_path / "a.txt"
+    article.write_text("nothing here\n")
+    result = runner.invoke(app, ["archive", str(article), "--cache", "/dev/null", "--no-lookup", "--lock-wait", "0"])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == ["resolver: error: cannot use the cache at /dev/null: not a regular file"]
+    fifo = tmp_path / "w.warc"
+    os.mkfifo(fifo)
+    result = runner.invoke(app, ["archive", str(article), "--no-cache", "--no-lookup", "--warc", str(fifo)])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [f"resolver: error: cannot use the WARC {fifo}: not a regular file"]

@@ -285,3 +285,23 @@ def test_lock_exit_code_is_75_and_not_an_items_failure(tmp_path: Path) -> None:
                               timeout=60)  # fmt: skip
     (line,) = json_lines(done.stderr)
     assert done.returncode == 75 and line["event"] == "locked" and "another run holds" in line["message"]
+
+
+def test_a_warc_that_fills_the_disk_is_one_line_exit_2_and_stays_readable(tmp_path: Path) -> None:
+    warc = tmp_path / "cited.warc"
+    bodies = {str(n): os.urandom(60_000) for n in range(6)}  # incompressible: every capture grows the file
+    with serve() as web:
+        web.route("/p/*")(lambda r: r.reply(200, bodies[r.path.rsplit("/", 1)[1]], content_type="text/plain"))
+        article = tmp_path / "a.md"
+        article.write_text("".join(f"- <{web.base}/p/{n}>\n" for n in range(6)))
+        done = subprocess.run(
+            resolver("archive", str(article), "--no-lookup", "--allow-private", "--no-cache", "--warc", str(warc),
+                     "-f", "jsonl"),
+            env=env(), capture_output=True, text=True, timeout=120, preexec_fn=lambda: _limit_file_size(200_000),
+        )  # fmt: skip
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines()[-1] == "resolver: error: warc: not written: File too large"
+    delivered = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(delivered) == 6  # the records still came out, the failed captures saying so
+    assert sum(1 for r in delivered if r["archive"]["error"] == "warc: not written: File too large") >= 3
+    assert 1 <= len(_warc_responses(warc)) <= 3  # what was written reads back whole
