@@ -90,7 +90,15 @@ FormatOpt = Annotated[
         show_default=False,
     ),
 ]
-OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write here atomically instead of to stdout.")]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write here instead of to stdout: a regular file atomically (temporary file, fsync, rename), a "
+        "device or FIFO directly. A failed write exits 2.",
+    ),
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary line.")]
 InputOpt = Annotated[
     InputFormat | None,
@@ -297,7 +305,7 @@ class SourceReader:
 
 def _progress(items: list[str], *, quiet: bool, label: str) -> Iterator[str]:
     """A progress bar on stderr, only on a terminal, only for more than a handful of items."""
-    if quiet or len(items) < 5 or not sys.stderr.isatty():
+    if quiet or _LOG_JSON or len(items) < 5 or not sys.stderr.isatty():
         yield from items
         return
     from rich.progress import Progress
@@ -353,7 +361,7 @@ def scan_command(
 
     count = _write_output(output, fmt, records())
     if not quiet and sys.stderr.isatty():
-        typer.echo(f"resolver: {count} records from {len(reader.sources) - reader.failed} sources", err=True)
+        _log("summary", f"{count} records from {len(reader.sources) - reader.failed} sources", records=count)
     raise typer.Exit(EXIT_INPUT if reader.failed else EXIT_OK)
 
 
@@ -509,7 +517,7 @@ class _ProgressBar:
     """Links resolved so far, on stderr, only on a terminal."""
 
     def __init__(self, *, quiet: bool) -> None:
-        self.enabled = not quiet and sys.stderr.isatty()
+        self.enabled = not quiet and not _LOG_JSON and sys.stderr.isatty()  # JSON mode: only JSON lines
         self._progress: Any = None
         self._task: Any = None
 
@@ -942,8 +950,10 @@ def report_command(
         ReportFormat, typer.Option("--format", "-f", help="table, json or markdown.")
     ] = ReportFormat.table,
     output: OutputOpt = None,
+    log_format: LogFormatOpt = LogFormat.text,
 ) -> None:
     """Summarise what `resolver archive` runs have seen: articles, sources, dead, archived, newly dead."""
+    _set_log_format(log_format)
     import datetime as dt
     import json
     import time as _time
