@@ -18,6 +18,7 @@ import csv
 import errno
 import json
 import os
+import re
 import secrets
 import stat
 import sys
@@ -155,6 +156,14 @@ class ByteSink:
         if path is None or path == "-":
             sys.stdout.flush()
             self._stream = cast(BinaryIO, getattr(sys.stdout, "buffer", sys.stdout))
+            return
+        if (fd := _inherited_fd(str(path))) is not None:
+            # /dev/stdout and friends name a descriptor the shell opened (perhaps `>> log`): write to that
+            # very descriptor, keeping its offset and append mode; never replace what it points at.
+            try:
+                self._fd = os.dup(fd)
+            except OSError as exc:
+                raise OutputError(self.label, _why(exc)) from None
             return
         try:
             st = os.stat(path)
@@ -311,6 +320,17 @@ def write_bytes(path: str | None, data: bytes) -> None:
     """Write ``data`` to stdout or ``path`` (see the module docstring). Raises OutputError."""
     with open_output_bytes(path) as sink:
         sink.write(data)
+
+
+_FD_PATH = re.compile(r"/dev/(stdout|stderr|fd/(\d+))|/proc/self/fd/(\d+)")
+
+
+def _inherited_fd(path: str) -> int | None:
+    m = _FD_PATH.fullmatch(path)
+    if m is None:
+        return None
+    named = {"stdout": 1, "stderr": 2}.get(m.group(1) or "")
+    return named if named is not None else int(m.group(2) or m.group(3))
 
 
 def _why(exc: OSError) -> str:

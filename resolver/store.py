@@ -226,7 +226,8 @@ class SQLiteStore:
         except sqlite3.DatabaseError as exc:
             self.close()
             raise StoreError(
-                f"the cache at {self.path} is damaged ({_one_line(exc)}): move it aside or restore a backup"
+                f"the cache at {self.path} is damaged ({_one_line(exc)}): restore a backup, or move it and"
+                f" {self.marker.name} aside to start a new history"
             ) from None
         except (OSError, sqlite3.Error) as exc:
             self.close()

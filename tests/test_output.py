@@ -190,3 +190,17 @@ def test_a_closed_pipe_is_exit_2_one_line(fixtures: Path) -> None:
 def test_write_bytes_to_stdout(capfdbinary: pytest.CaptureFixture[bytes]) -> None:
     write_bytes(None, b"\xffbytes as they are\n")
     assert capfdbinary.readouterr().out == b"\xffbytes as they are\n"
+
+
+@pytest.mark.skipif(not os.path.lexists("/dev/stdout"), reason="no /dev/stdout here")
+def test_dev_stdout_writes_to_the_descriptor_the_shell_opened(tmp_path: Path, fixtures: Path) -> None:
+    before = os.lstat("/dev/stdout").st_mode
+    log = tmp_path / "all.jsonl"
+    log.write_text('{"earlier": "records"}\n')
+    cmd = [sys.executable, "-m", "resolver", "scan", str(fixtures / "copied.md"), "-f", "jsonl", "-o", "/dev/stdout"]
+    with log.open("a") as appended:  # `resolver … -o /dev/stdout >> all.jsonl`
+        done = subprocess.run(cmd, stdout=appended, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    lines = log.read_text().splitlines()
+    assert lines[0] == '{"earlier": "records"}' and len(lines) > 1  # appended to, not replaced
+    assert os.lstat("/dev/stdout").st_mode == before  # and /dev/stdout itself is as it was

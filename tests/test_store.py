@@ -36,14 +36,15 @@ def sighting(source: str, status: str) -> Sighting:
 def test_a_file_that_is_not_a_database_is_refused_in_one_line(tmp_path: Path) -> None:
     cache = tmp_path / "cache.sqlite3"
     cache.write_bytes(b"this is not SQLite at all, just text that some tool left here\n" * 100)
-    with pytest.raises(StoreError, match=r"is damaged \(file is not a database\): move it aside"):
+    with pytest.raises(StoreError, match=r"is damaged \(file is not a database\): restore a backup"):
         SQLiteStore(cache)
     article = tmp_path / "a.txt"
     article.write_text("https://bit.ly/x\n")
     result = runner.invoke(app, ["resolve", str(article), "--cache", str(cache), "--cassette", str(ROOT / "cassettes")])
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr.splitlines() == [f"resolver: error: the cache at {cache} is damaged (file is not a database):"
-                                          " move it aside or restore a backup"]  # fmt: skip
+                                          " restore a backup, or move it and cache.sqlite3.history aside to start"
+                                          " a new history"]  # fmt: skip
 
 
 def test_a_damaged_page_is_found_when_the_cache_is_opened(tmp_path: Path) -> None:
