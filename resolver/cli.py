@@ -4,7 +4,7 @@ Exit codes (CONTRACT.md for 0, 1 and 2; the rest are sysexits.h's): 0 every item
 (ok or dead); 1 some item ended in ``error`` or ``blocked``, or a source could not be archived — worth
 retrying later; 2 bad usage, unreadable input, or a cache or output that could not be used or written (the
 other sources are still processed); 70 an internal error (a bug); 75 another run holds the lock (try
-later); 130 interrupted.
+later); 130 interrupted; 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ EXIT_INPUT = 2  # bad usage, unreadable input, an unusable cache, an output that
 EXIT_SOFTWARE = 70  # EX_SOFTWARE: an internal error
 EXIT_TEMPFAIL = 75  # EX_TEMPFAIL: another run holds the lock
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM, as a shell reports a process that SIGTERM ended
 
 app = typer.Typer(
     name="resolver",
@@ -49,7 +50,7 @@ app = typer.Typer(
         "URL of an article, or - for standard input.\n\n"
         "Exit codes: 0 all answers final (ok/dead); 1 some error/blocked or archive error (retry later); "
         "2 bad usage, unreadable input, or a cache or output that could not be used (needs a human); "
-        "70 internal error (a bug); 75 another run holds the lock (try later); 130 interrupted."
+        "70 internal error (a bug); 75 another run holds the lock (try later); 130 interrupted; 143 terminated."
     ),
     pretty_exceptions_enable=False,
     no_args_is_help=True,
@@ -1026,6 +1027,20 @@ def platforms_command() -> None:
         typer.echo(f"{platform.name:10} {platform.example_url}")
 
 
+class _Terminated(BaseException):
+    """SIGTERM (systemd's stop, a timeout): unwind like an interrupt, so temporary files are removed."""
+
+
+def _terminate_cleanly() -> None:
+    import signal
+
+    def handler(signum: int, frame: object) -> None:
+        raise _Terminated()
+
+    with contextlib.suppress(ValueError, OSError):  # not the main thread, or no such signal here
+        signal.signal(signal.SIGTERM, handler)
+
+
 def main() -> None:
     """The console entry point: every way out is an exit code and at most a line on stderr, never a dump."""
     import itertools
@@ -1034,6 +1049,7 @@ def main() -> None:
     if "--log-format=json" in args or ("--log-format", "json") in itertools.pairwise(args):
         _set_log_format(LogFormat.json)  # before parsing, so even a usage error is a JSON line
     _route_diagnostics()
+    _terminate_cleanly()
     try:
         code = app(standalone_mode=False)
     except typer.TyperException as exc:  # click's usage errors: bad options, missing arguments
@@ -1045,6 +1061,9 @@ def main() -> None:
     except typer.Abort:
         _log("interrupted", "interrupted")
         code = EXIT_INTERRUPTED
+    except _Terminated:
+        _log("terminated", "terminated (SIGTERM); nothing half-written was left in place")
+        code = EXIT_TERMINATED
     except ResolverError as exc:  # a job-level failure that no command caught: still one line
         _error(str(exc))
         code = EXIT_INPUT

@@ -204,3 +204,18 @@ def test_dev_stdout_writes_to_the_descriptor_the_shell_opened(tmp_path: Path, fi
     lines = log.read_text().splitlines()
     assert lines[0] == '{"earlier": "records"}' and len(lines) > 1  # appended to, not replaced
     assert os.lstat("/dev/stdout").st_mode == before  # and /dev/stdout itself is as it was
+
+
+def test_sigterm_mid_write_leaves_no_temporary_file(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    cmd = [sys.executable, "-m", "resolver", "scan", "-", "-o", str(out)]
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not any(tmp_path.iterdir()) and time.monotonic() < deadline:  # the temporary file is open
+        time.sleep(0.01)
+    assert any(tmp_path.iterdir())
+    proc.send_signal(signal.SIGTERM)  # while it waits for standard input
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143
+    assert err.splitlines() == ["resolver: terminated (SIGTERM); nothing half-written was left in place"]
+    assert list(tmp_path.iterdir()) == []
