@@ -4,7 +4,8 @@ Only job-level failures raise; one failing item is data on its record (``status`
 
     ResolverError
     ├── SourceError          a source cannot be read or decoded (the CLI reports it, goes on, exits 2)
-    ├── StoreError           the cache file cannot be opened or is locked by another run
+    ├── StoreError           the cache file cannot be opened, is damaged, or could not be written
+    ├── OutputError          the output could not be written (a full disk, a closed pipe, …)
     └── FetchError           a request could not be answered (raised inside resolve, caught per item)
         ├── BlockedError     refused on purpose: private address, bad scheme, too many hops, body too large
         └── CassetteMissError  --cassette replay has no interaction for this method and URL
@@ -28,6 +29,15 @@ class SourceError(ResolverError):
 
 class StoreError(ResolverError):
     """The cache cannot be used."""
+
+
+class OutputError(ResolverError):
+    """Writing the output failed; nothing half-written is left in its place."""
+
+    def __init__(self, target: str, reason: str) -> None:
+        super().__init__(f"cannot write {target}: {reason}")
+        self.target = target
+        self.reason = reason
 
 
 class FetchError(ResolverError):

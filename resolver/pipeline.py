@@ -89,11 +89,12 @@ async def resolve_all(
 
     tasks = [asyncio.ensure_future(one(url)) for url in todo]
     if tasks:
-        _, pending = await asyncio.wait(tasks, timeout=options.deadline)
+        finished, pending = await asyncio.wait(tasks, timeout=options.deadline)
         for task in pending:
             task.cancel()
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
+        await asyncio.gather(*finished)  # retrieve every finished task's exception: re-raise the first, lose none
     for url in todo:
         if url not in results:
             results[url] = Resolution(url, "error", None, None, (), "the run's deadline was reached first")
@@ -113,7 +114,17 @@ async def run(
 ) -> list[ResolvedRecord]:
     """Scan every document, resolve every URL found (once), enrich posts; records in source order."""
     options = options or RunOptions()
-    store = store if store is not None else MemoryStore()
+    scanned = scan_documents(documents, options, on_document_error)
+    return await resolve_findings(
+        scanned, client=client, store=store, options=options, progress=progress, stats=stats, fetchers=fetchers
+    )
+
+
+def scan_documents(
+    documents: Iterable[Document],
+    options: RunOptions,
+    on_document_error: Callable[[Document, Exception], None] | None = None,
+) -> list[Finding]:
     scanned: list[Finding] = []
     for doc in documents:
         try:
@@ -122,6 +133,22 @@ async def run(
             if on_document_error is None:
                 raise
             on_document_error(doc, exc)
+    return scanned
+
+
+async def resolve_findings(
+    scanned: list[Finding],
+    *,
+    client: httpx.AsyncClient,
+    store: Store | None = None,
+    options: RunOptions | None = None,
+    progress: Progress | None = None,
+    stats: Stats | None = None,
+    fetchers: dict[str, Fetcher] | None = None,
+) -> list[ResolvedRecord]:
+    """Resolve and enrich findings already made (a scan's, or those an archive run re-checks); in order."""
+    options = options or RunOptions()
+    store = store if store is not None else MemoryStore()
     urls = [u for f in scanned if (u := f.url)]
     # Links inside copied posts can name the post (pic.twitter.com → /status/…/photo/1): resolve those too
     # even when --links hides them from the output.
