@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from .errors import SourceError
+from .feeds import detect as feed_kind  # noqa: F401  (feeds and sitemaps live in feeds.py; old name kept)
+from .feeds import entries as feed_entries  # noqa: F401
 from .models import ContentKind, Document
 
 SUFFIXES = (".html", ".htm", ".md", ".markdown", ".txt")
@@ -158,45 +160,3 @@ def read_source(source: str, *, kind: ContentKind | None = None, fetch: Fetcher 
     except OSError as exc:
         raise SourceError(source, exc.strerror or str(exc)) from None
     return document(source, data, kind=kind)
-
-
-# --- feeds and sitemaps -----------------------------------------------------------------------------------
-
-_XML_HEAD = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(rss|feed|urlset|sitemapindex|rdf:RDF)\b", re.S)
-
-
-def feed_kind(data: bytes) -> str | None:
-    """ "rss", "feed" (Atom), "urlset"/"sitemapindex" (sitemaps), "rdf:RDF" (RSS 1.0), or None."""
-    m = _XML_HEAD.match(data[:4096])
-    return m.group(1).decode() if m else None
-
-
-def feed_entries(data: bytes, base_url: str | None = None) -> list[str]:
-    """The article URLs an RSS/Atom feed or a sitemap lists (a sitemap index lists sitemaps)."""
-    from urllib.parse import urljoin
-
-    import lxml.etree
-
-    parser = lxml.etree.XMLParser(resolve_entities=False, no_network=True, recover=True, huge_tree=False)
-    try:
-        root = lxml.etree.fromstring(data, parser=parser)
-    except lxml.etree.XMLSyntaxError:
-        return []
-    if root is None:
-        return []
-    urls: list[str] = []
-    for el in root.iter():
-        tag = el.tag.rsplit("}", 1)[-1] if isinstance(el.tag, str) else ""
-        parent = el.getparent()
-        parent_tag = parent.tag.rsplit("}", 1)[-1] if parent is not None and isinstance(parent.tag, str) else ""
-        if tag == "loc" and parent_tag in ("url", "sitemap") and el.text:
-            urls.append(el.text.strip())
-        elif tag == "link" and parent_tag in ("item", "entry"):
-            href = el.get("href")
-            rel = el.get("rel", "alternate")
-            if href and rel == "alternate":
-                urls.append(href.strip())
-            elif not href and el.text and el.text.strip():
-                urls.append(el.text.strip())
-    absolute = [urljoin(base_url, u) if base_url else u for u in urls]
-    return [u for u in dict.fromkeys(absolute) if u.startswith(("http://", "https://"))]

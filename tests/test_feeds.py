@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import gzip
+import json
 import struct
 import zlib
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from resolver import feeds
+from resolver.cli import app
 from resolver.errors import SourceError
 from resolver.feeds import FeedError, Limits, detect, entries, read_listing, walk
 
+from .webserver import Request, serve
+
 FIXTURES = Path(__file__).parent / "fixtures"
+runner = CliRunner()
 
 # fixture, the URL it is served from, its kind, the URLs it lists (in order, once each)
 QUIRKS = [
@@ -334,3 +341,73 @@ def test_read_listing_names_an_index() -> None:
         (FIXTURES / "feed-yoast-index.xml").read_bytes(), "https://news.example.org/sitemap_index.xml"
     )
     assert listing.is_index and listing.kind == "sitemapindex"
+
+
+# --- through the reader: `resolver scan URL` ---------------------------------------------------------------
+
+
+def article(request: Request) -> None:
+    name = request.path.strip("/").replace("/", "-")
+    request.reply(200, f"<html><body><article><p>See https://bit.ly/{name}</p></article></body></html>".encode())
+
+
+def test_scan_a_yoast_index_with_gzip_and_text_sitemaps() -> None:
+    with serve() as web:
+        base = web.base
+        web.route("/sitemap_index.xml")(
+            lambda r: r.reply(
+                200,
+                index(f"{base}/post-sitemap.xml.gz", f"{base}/pages.txt", f"{base}/gone.xml"),
+                content_type="text/xml",
+            )
+        )
+        web.route("/post-sitemap.xml.gz")(
+            lambda r: r.reply(
+                200, gzip.compress(sitemap(f"{base}/a/1", f"{base}/a/2")), content_type="application/x-gzip"
+            )
+        )
+        web.route("/pages.txt")(
+            lambda r: r.reply(200, f"{base}/a/3\r\n{base}/a/1\r\n".encode(), content_type="text/plain")
+        )
+        web.route("/a/*")(article)
+        result = runner.invoke(app, ["scan", f"{base}/sitemap_index.xml", "--allow-private", "--format", "jsonl"])
+    assert result.exit_code == 2  # one sitemap of the index is gone: reported, the others read
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["raw"] for r in records] == ["https://bit.ly/a-1", "https://bit.ly/a-2", "https://bit.ly/a-3"]
+    assert "gone.xml" in result.stderr and "HTTP 404" in result.stderr
+
+
+def endless_feed(request: Request) -> None:
+    """An RSS feed that never ends (chunked, no length): a server bug or a hostile one."""
+    request.send_response(200)
+    request.send_header("Content-Type", "application/rss+xml")
+    request.send_header("Transfer-Encoding", "chunked")
+    request.end_headers()
+    item = b"<item><title>again</title><link>https://e.example/again</link></item>" * 1000
+    start = b'<?xml version="1.0"?><rss version="2.0"><channel><title>x</title>'
+    sent = 0
+    try:
+        for piece in (start, *([item] * 100_000)):  # ~7 GB if anyone read it all; nobody should
+            request.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            sent += len(piece)
+            request.server.bytes_sent = sent
+    except OSError:
+        return
+
+
+def test_an_endless_feed_is_refused_with_one_clear_error() -> None:
+    with serve() as web:
+        web.route("/feed")(endless_feed)
+        result = runner.invoke(app, ["scan", f"{web.base}/feed", "--allow-private", "--format", "jsonl"])
+        sent = web.bytes_sent
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    errors = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(errors) == 1 and "larger than" in errors[0] and "/feed" in errors[0]
+    assert sent < 512 * 2**20  # it stopped reading long before the end
+
+
+def test_feeds_module_is_what_the_reader_uses() -> None:
+    from resolver import read
+
+    assert read.feed_kind is feeds.detect and read.feed_entries is feeds.entries
