@@ -182,7 +182,6 @@ class SourceReader:
             raise SourceError(url, f"could not fetch: {exc or type(exc).__name__}") from None
 
     def __iter__(self) -> Iterator[Document]:
-        from .feeds import detect, walk
         from .read import document
 
         queue = list(self.sources)
@@ -193,6 +192,8 @@ class SourceReader:
                     yield read_source(source, kind=self.kind, fetch=self._fetch)  # type: ignore[arg-type]
                     continue
                 data, content_type, final_url = self._fetch(source)
+                from .feeds import detect, walk  # imported only when a URL is read
+
                 if detect(data, final_url) and feeds_left > 0:
                     feeds_left -= 1
                     problems: list[SourceError] = []  # a sitemap of an index that fails: reported, not fatal

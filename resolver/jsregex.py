@@ -125,10 +125,17 @@ def _escape(pattern: str, i: int, in_class: bool) -> tuple[str, int]:
 
 def compile_js(pattern: str) -> re.Pattern[str]:
     """Compile a JavaScript pattern as ClearURLs does (``new RegExp(pattern, "i")``)."""
-    source = translate(pattern)
+    try:
+        return compile_python(translate(pattern))
+    except UntranslatableRegex as exc:
+        raise UntranslatableRegex(f"{pattern!r}: {exc}") from None
+
+
+def compile_python(source: str) -> re.Pattern[str]:
+    """Compile translated source with :data:`FLAGS`; anything Python would warn about is refused."""
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a "possible nested set" warning means Python would read it otherwise
         try:
             return re.compile(source, FLAGS)
         except (re.error, FutureWarning, DeprecationWarning) as exc:
-            raise UntranslatableRegex(f"{pattern!r}: {exc}") from None
+            raise UntranslatableRegex(str(exc)) from None

@@ -14,8 +14,6 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from .errors import SourceError
-from .feeds import detect as feed_kind  # noqa: F401  (feeds and sitemaps live in feeds.py; old name kept)
-from .feeds import entries as feed_entries  # noqa: F401
 from .models import ContentKind, Document
 
 SUFFIXES = (".html", ".htm", ".md", ".markdown", ".txt")

@@ -2,8 +2,9 @@
 
 The data is the ClearURLs project's ``data.min.json`` (LGPL-3.0), vendored unchanged in
 ``resolver/data/clearurls/`` with its licence and provenance; ``scripts/refresh-clearurls`` replaces it with
-the current published file. Nothing is read until the first URL is cleaned, and every pattern is compiled
-once (see :func:`rules`): ``resolver scan`` never pays for it.
+the current published file. Nothing is read until the first URL is cleaned (:func:`rules`), and a
+provider's patterns are compiled once, when a URL first gets past its cheap literal test (the site name in
+its ``urlPattern``): ``resolver scan`` never pays for any of it, and a run pays only for the sites it meets.
 
 A provider is applied as the ClearURLs add-on applies it (``removeFieldsFormURL`` and ``pureCleaning`` in
 its ``clearurls.js``): when its ``urlPattern`` matches the URL and none of its ``exceptions`` does, a
@@ -42,7 +43,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import unquote, unquote_plus, urlsplit
 
-from .jsregex import UntranslatableRegex, compile_js
+from .jsregex import UntranslatableRegex, compile_js, compile_python, translate
 
 DATA_FILE = "data/clearurls/data.min.json"
 
@@ -164,26 +165,48 @@ class RulesError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class Provider:
-    name: str
-    url_pattern: re.Pattern[str]
-    literal: str | None  # lower-case text every URL the pattern matches contains, or None to always test
-    rules: tuple[re.Pattern[str], ...]  # a parameter name any of these matches is removed
+class Patterns:
+    """A provider's patterns, compiled."""
+
+    url_pattern: re.Pattern[str] | None  # None: unreadable, so the provider matches nothing
+    rules: tuple[re.Pattern[str], ...] = ()  # a parameter name any of these matches is removed
     raw_rules: tuple[re.Pattern[str], ...] = ()
     exceptions: tuple[re.Pattern[str], ...] = ()
     redirections: tuple[re.Pattern[str], ...] = ()
     keep: tuple[re.Pattern[str], ...] = ()  # overlay only: a matching "name=value" stays whatever removes it
+    skipped: tuple[str, ...] = ()  # "provider: key: reason" for each pattern that could not be used
+
+
+class Provider:
+    """One provider. Its patterns are compiled when a URL first gets past its literal test: most never are."""
+
+    def __init__(self, name: str, spec: Mapping[str, Any]) -> None:
+        if not isinstance(spec, Mapping):
+            raise RulesError(f"provider {name!r} is not an object")
+        self.name = name
+        self.sources = {key: _strings(spec, key) for key in _LIST_KEYS}
+        self.url_source = _strings(spec, "urlPattern", single=True)[0]
+        self.literal = _required_literal(self.url_source)  # lower-case text every matching URL contains
+        self.has_keep = bool(self.sources["keep"])
+        self._patterns: Patterns | None = None
+
+    @property
+    def patterns(self) -> Patterns:
+        if self._patterns is None:
+            self._patterns = _compile(self.name, self.url_source, self.sources)
+        return self._patterns
 
     def matches(self, url: str, lowered: str) -> bool:
         if self.literal is not None and self.literal not in lowered:
             return False
-        m = self.url_pattern.search(url)
+        patterns = self.patterns
+        m = patterns.url_pattern.search(url) if patterns.url_pattern is not None else None
         if m is None or _ends_inside_host_label(url, m.end()):
             return False
-        return not any(e.search(url) for e in self.exceptions)
+        return not any(e.search(url) for e in patterns.exceptions)
 
     def redirect(self, url: str) -> str | None:
-        for pattern in self.redirections:
+        for pattern in self.patterns.redirections:
             m = pattern.search(url)
             if m and m.lastindex and m.group(1):
                 target = _redirect_target(m.group(1))
@@ -192,11 +215,18 @@ class Provider:
         return None
 
 
+_LIST_KEYS = ("rules", "referralMarketing", "rawRules", "exceptions", "redirections", "keep")
+
+
 @dataclass(frozen=True, slots=True)
 class RuleSet:
     providers: tuple[Provider, ...]
-    skipped: tuple[str, ...] = ()  # "provider: pattern: reason" for each pattern that could not be used
     keepers: tuple[Provider, ...] = ()  # the providers with "keep" patterns (overlay only)
+
+    @property
+    def skipped(self) -> tuple[str, ...]:
+        """Every pattern that could not be used ("provider: key: reason"); compiles them all to know."""
+        return tuple(reason for p in self.providers for reason in p.patterns.skipped)
 
 
 @dataclass(slots=True)
@@ -228,16 +258,14 @@ def build(data: Mapping[str, Any], *, overlay: Iterable[Mapping[str, Any]] = ())
         raise RulesError('no "providers" object: not ClearURLs rule data')
     specs = [(name, spec) for name, spec in providers_data.items() if name not in EXCLUDED_PROVIDERS]
     specs += [(str(spec["name"]), spec) for spec in overlay]
+    providers = tuple(Provider(name, spec) for name, spec in specs)
+    return RuleSet(providers, tuple(p for p in providers if p.has_keep))
+
+
+def _compile(name: str, url_source: str, sources: Mapping[str, list[str]]) -> Patterns:
     skipped: list[str] = []
-    providers = [p for name, spec in specs if (p := _provider(name, spec, skipped)) is not None]
-    return RuleSet(tuple(providers), tuple(skipped), tuple(p for p in providers if p.keep))
 
-
-def _provider(name: str, spec: Mapping[str, Any], skipped: list[str]) -> Provider | None:
-    if not isinstance(spec, Mapping):
-        raise RulesError(f"provider {name!r} is not an object")
-
-    def compiled(key: str, patterns: Sequence[str]) -> list[re.Pattern[str]]:
+    def each(key: str, patterns: Sequence[str]) -> list[re.Pattern[str]]:
         out = []
         for pattern in patterns:
             try:
@@ -246,20 +274,29 @@ def _provider(name: str, spec: Mapping[str, Any], skipped: list[str]) -> Provide
                 skipped.append(f"{name}: {key}: {exc}")
         return out
 
-    url_pattern = compiled("urlPattern", [_strings(spec, "urlPattern", single=True)[0]])
-    if not url_pattern:
-        return None  # a provider whose pattern we cannot read must not match everything instead
-    names = _strings(spec, "rules") + _strings(spec, "referralMarketing")
-    name_rules = compiled("rules", [f"^{rule}$" for rule in names])
-    return Provider(
-        name=name,
-        url_pattern=url_pattern[0],
-        literal=_required_literal(_strings(spec, "urlPattern", single=True)[0]),
-        rules=_union(name_rules),
-        raw_rules=tuple(compiled("rawRules", _strings(spec, "rawRules"))),
-        exceptions=_union(compiled("exceptions", _strings(spec, "exceptions"))),
-        redirections=tuple(compiled("redirections", _strings(spec, "redirections"))),
-        keep=tuple(compiled("keep", [f"^{rule}$" for rule in _strings(spec, "keep")])),
+    def joined(key: str, patterns: Sequence[str]) -> tuple[re.Pattern[str], ...]:
+        """Patterns as one alternation where that keeps their meaning (no back-references), else apart."""
+        try:
+            sources_ = [translate(p) for p in patterns]
+        except UntranslatableRegex:
+            sources_ = []
+        if len(patterns) > 1 and sources_ and not any(_BACKREFERENCE.search(src) for src in sources_):
+            try:
+                return (compile_python("|".join(f"(?:{src})" for src in sources_)),)
+            except UntranslatableRegex:
+                pass  # one of them is bad: compile them one by one to find it and keep the rest
+        return tuple(each(key, patterns))
+
+    url_pattern = each("urlPattern", [url_source])
+    names = sources["rules"] + sources["referralMarketing"]
+    return Patterns(
+        url_pattern=url_pattern[0] if url_pattern else None,
+        rules=joined("rules", [f"^{rule}$" for rule in names]),
+        raw_rules=tuple(each("rawRules", sources["rawRules"])),
+        exceptions=joined("exceptions", sources["exceptions"]),
+        redirections=tuple(each("redirections", sources["redirections"])),
+        keep=tuple(each("keep", [f"^{rule}$" for rule in sources["keep"]])),
+        skipped=tuple(skipped),
     )
 
 
@@ -269,13 +306,6 @@ def _strings(spec: Mapping[str, Any], key: str, *, single: bool = False) -> list
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
         raise RulesError(f"{key!r} must be {'a string' if single else 'a list of strings'}")
     return values
-
-
-def _union(patterns: list[re.Pattern[str]]) -> tuple[re.Pattern[str], ...]:
-    """Patterns joined into one where that keeps their meaning (it does unless one has a back-reference)."""
-    if len(patterns) <= 1 or any(_BACKREFERENCE.search(p.pattern) for p in patterns):
-        return tuple(patterns)
-    return (re.compile("|".join(f"(?:{p.pattern})" for p in patterns), patterns[0].flags),)
 
 
 def _required_literal(url_pattern: str) -> str | None:
@@ -358,7 +388,7 @@ def clean(url: str, ruleset: RuleSet | None = None, trace: Trace | None = None) 
     """One pass of every provider over ``url``; an unwrapped tracker URL returns its target at once."""
     ruleset = ruleset or rules()
     lowered = url.lower()
-    keep = tuple(k for p in ruleset.keepers if p.matches(url, lowered) for k in p.keep)
+    keep = tuple(k for p in ruleset.keepers if p.matches(url, lowered) for k in p.patterns.keep)
     for provider in ruleset.providers:
         if provider.literal is not None and provider.literal not in lowered:
             continue  # the cheap test first: most providers name a site this URL is not on
@@ -370,10 +400,10 @@ def clean(url: str, ruleset: RuleSet | None = None, trace: Trace | None = None) 
                 trace.unwrapped.append((url, target))
             return target
         before = url
-        for raw in provider.raw_rules:
+        for raw in provider.patterns.raw_rules:
             url = raw.sub("", url)
-        if provider.rules:
-            url = _strip_parameters(url, provider.rules, keep, trace)
+        if provider.patterns.rules:
+            url = _strip_parameters(url, provider.patterns.rules, keep, trace)
         if url != before:
             lowered = url.lower()
     return url

@@ -11,10 +11,11 @@ import ipaddress
 import re
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
-from . import urlrules
+if TYPE_CHECKING:
+    from . import urlrules
 
 
 @lru_cache(maxsize=1)
@@ -109,6 +110,8 @@ def _canonical_cached(url: str) -> str:
 
 def canonicalize(url: str, ruleset: urlrules.RuleSet | None = None, trace: urlrules.Trace | None = None) -> str:
     """:func:`canonical_url` with a chosen rule set (default: ClearURLs and the overlay) and a trace."""
+    from . import urlrules  # the rules cost a few ms to import and ~60 ms to load: only when asked for
+
     current = url.strip()
     if not _HTTP.match(current):
         return current
@@ -189,7 +192,9 @@ def same_site(a: str, b: str) -> bool:
     address, or a host that is itself a public suffix, is only the same site as itself.
     """
     ha, hb = host_of(a), host_of(b)
-    return bool(ha and hb) and site_of(ha) == site_of(hb)
+    if not (ha and hb):
+        return False
+    return ha == hb or site_of(ha) == site_of(hb)  # one host is one site: no need to load the list
 
 
 @lru_cache(maxsize=4096)
