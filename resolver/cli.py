@@ -280,7 +280,7 @@ class SourceReader:
             raise SourceError(url, f"could not fetch: {exc or type(exc).__name__}") from None
 
     def __iter__(self) -> Iterator[Document]:
-        from .read import document, feed_entries, feed_kind
+        from .read import document
 
         queue = list(self.sources)
         feeds_left = 20  # a sitemap index may list sitemaps; bounded, so a hostile index cannot loop us
@@ -290,9 +290,15 @@ class SourceReader:
                     yield read_source(source, kind=self.kind, fetch=self._fetch, max_bytes=self.max_bytes)  # type: ignore[arg-type]
                     continue
                 data, content_type, final_url = self._fetch(source)
-                if feed_kind(data) and feeds_left > 0:
+                from .feeds import detect, walk  # imported only when a URL is read
+
+                if detect(data, final_url) and feeds_left > 0:
                     feeds_left -= 1
-                    entries = feed_entries(data, final_url)[: self.max_articles]
+                    problems: list[SourceError] = []  # a sitemap of an index that fails: reported, not fatal
+                    entries = walk(data, final_url, self._fetch, on_error=problems.append)[: self.max_articles]
+                    for problem in problems:
+                        self.failed += 1
+                        _error(str(problem), source=problem.source)
                     if not entries:
                         raise SourceError(source, "a feed or sitemap that lists no articles")
                     queue.extend(e for e in entries if e not in queue)
