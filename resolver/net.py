@@ -124,8 +124,8 @@ def make_client(
     """An AsyncClient with an honest User-Agent, redirects off, and the address guard on every request.
 
     ``guard`` (or ``allow_private`` and ``allow_hosts``, ``--allow-host`` entries) says what may be reached.
-    ``timeout`` bounds one request as a whole. ``dns`` (an aiohttp resolver) or ``dns_servers``
-    (``"ip[:port]"``) replace the system's DNS configuration for the default transport.
+    ``timeout`` bounds one request as a whole. ``dns`` (an aiohttp resolver, closed with the client) or
+    ``dns_servers`` (``"ip[:port]"``) replace the system's DNS configuration for the default transport.
     """
     guard = guard or AddressGuard.from_options(allow_private=allow_private, allow_hosts=allow_hosts)
     if transport is None:
@@ -209,20 +209,33 @@ def _aiohttp_transport(
     import aiohttp
     from httpx_aiohttp import AiohttpTransport
 
+    class GuardedTransport(AiohttpTransport):
+        """Closes the DNS resolver with the session: aiohttp leaves a resolver it was given open, and
+        c-ares would then report an abandoned lookup to an event loop that no longer exists."""
+
+        resolver: Any = None
+
+        async def aclose(self) -> None:
+            await super().aclose()
+            if self.resolver is not None:
+                await self.resolver.close()
+                self.resolver = None
+
     connect_guard = ConnectGuard(guard)
 
     def session() -> aiohttp.ClientSession:
         inner = dns if dns is not None else _dns_resolver(dns_servers, lookup_timeout)
+        transport.resolver = connect_guard.resolver(inner, lookup_timeout=lookup_timeout)
         connector = aiohttp.TCPConnector(
             limit=concurrency,
             limit_per_host=per_host,
             ttl_dns_cache=300,
-            resolver=connect_guard.resolver(inner, lookup_timeout=lookup_timeout),
+            resolver=transport.resolver,
             socket_factory=None if guard.allow_private else connect_guard.socket_factory,
         )
         return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
 
-    transport: httpx.AsyncBaseTransport = AiohttpTransport(client=session)
+    transport = GuardedTransport(client=session)
     return transport
 
 
@@ -285,8 +298,9 @@ def _network_error(exc: BaseException, target: Target) -> FetchError:
     if "ClientConnectorDNSError" in names or "DNSError" in names or has(_gaierror()):
         dns_errors = [e for e in chain if type(e).__name__ in ("DNSError", "gaierror")]
         dns_text = next((str(e.args[1]) for e in dns_errors if len(e.args) > 1 and e.args[1]), detail)
-        timed_out = "timed out" in dns_text.lower() or "timeout" in dns_text.lower()
-        return NetworkError(f"DNS lookup of {target.host} failed: {_dns_reason(dns_text)}", retryable=timed_out)
+        if "timed out" in dns_text.lower() or "timeout" in dns_text.lower():
+            return NetworkError(f"DNS lookup of {target.host} timed out: no answer from the DNS servers", timeout=True)
+        return NetworkError(f"DNS lookup of {target.host} failed: {_dns_reason(dns_text)}", retryable=False)
     if has(ssl.SSLCertVerificationError) or "ClientConnectorCertificateError" in names:
         return NetworkError(f"TLS certificate of {where} not accepted: {_ssl_reason(chain)}", retryable=False)
     if has(ssl.SSLError) or "ClientConnectorSSLError" in names or "ClientSSLError" in names:

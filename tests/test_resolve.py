@@ -346,3 +346,23 @@ def test_login_walls_end_the_chain_before_them(target: str, stops: bool) -> None
     res = asyncio.run(go())
     assert res.status == "ok"
     assert res.final_url == ("https://site.example.com/start" if stops else target)
+
+
+@pytest.mark.parametrize(
+    "json_ld",
+    [
+        "[" * 100_000 + "]" * 100_000,  # deeper than any JSON parser goes
+        '{"@type": "NewsArticle", "headline": "Deep", "author": ' + "[" * 900 + '{"name": "A"}' + "]" * 900 + "}",
+    ],
+)
+def test_deeply_nested_json_ld_is_read_as_far_as_it_makes_sense(json_ld: str) -> None:
+    head = f'<html><head><title>Page</title><script type="application/ld+json">{json_ld}</script></head></html>'
+
+    async def go():  # type: ignore[no-untyped-def]
+        transport = httpx.MockTransport(lambda r: httpx.Response(200, html=head))
+        async with make_client(transport=transport) as client:
+            return await resolve_url("https://news.example.com/deep", client, options(max_body=1024 * 1024))
+
+    res = asyncio.run(go())
+    assert res.status == "ok" and res.error is None
+    assert res.page and res.page["title"] in ("Page", "Deep") and "author" not in res.page
