@@ -18,7 +18,7 @@ import httpx
 from . import defaults
 from .errors import BlockedError, FetchError
 from .models import Post, PostMeta
-from .net import Deadline, request_seconds, within
+from .net import Budget, request_seconds
 from .platforms import BY_NAME, PostRef, canonical_post_url, match_post_url
 from .platforms.http import NOTHING, FetchContext, Fetched
 from .store import Freshness, Store
@@ -129,14 +129,13 @@ class Enricher:
                 return Fetched(dead=cached["dead"])
             return Fetched(PostMeta.from_dict(cached["meta"]))
         seconds = self.item_timeout or defaults.ITEM_TIME * request_seconds(self.client)
-        context = FetchContext(
-            self.client, self.allow_private, policy=self.policy, limiter=self.limiter, deadline=Deadline.after(seconds)
-        )
+        budget = Budget(seconds, "a post's metadata")  # all of its requests together, whichever sources
+        context = FetchContext(self.client, self.allow_private, policy=self.policy, limiter=self.limiter, budget=budget)
         try:
-            fetched: Fetched = await within(seconds, fetcher(ref, context))
+            fetched: Fetched = await fetcher(ref, context)
         except BlockedError as exc:
             return Fetched(blocked=str(exc))
-        except (httpx.HTTPError, FetchError, ValueError, KeyError, TypeError, TimeoutError, asyncio.TimeoutError):
+        except (httpx.HTTPError, FetchError, ValueError, KeyError, TypeError):
             fetched = NOTHING  # this time we learnt nothing; the markup stands, the next run asks again
         if fetched.meta is None and not fetched.dead and context.refused:
             return Fetched(blocked=context.refused[0])  # a refusal is said on the record, not skipped silently

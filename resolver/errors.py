@@ -65,6 +65,7 @@ class NetworkError(FetchError):
 class RetryLater(FetchError):
     """The server asked for a pause (``Retry-After``) longer than this run waits: the next run asks again."""
 
-    def __init__(self, reason: str, seconds: float) -> None:
+    def __init__(self, reason: str, seconds: float, status: int) -> None:
         super().__init__(reason)
         self.seconds = seconds
+        self.status = status  # the HTTP status that carried the Retry-After

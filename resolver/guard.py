@@ -52,6 +52,7 @@ def _plain_public(ip: IPAddress) -> bool:
     return bool(ip.is_global)
 
 
+@lru_cache(maxsize=4096)
 def is_public(ip: IPAddress) -> bool:
     """True only for globally routable unicast; addresses that carry an IPv4 address are judged by it."""
     if isinstance(ip, ipaddress.IPv6Address):
@@ -107,10 +108,10 @@ def normalise(url: str) -> Target:
     if scheme not in _DEFAULT_PORTS:
         raise BlockedError(f"refused: only http and https are followed, not {scheme or url[:80]}")
     try:
-        parsed = ada_url.URL(url)
+        parsed = ada_url.parse_url(url, attributes=_ATTRIBUTES)
     except ValueError:
         raise BlockedError(f"refused: not a valid URL: {_shorten(url)}") from None
-    host = parsed.hostname
+    host = parsed["hostname"]
     if not host:
         raise BlockedError(f"refused: no host in {_shorten(url)}")
     ip: IPAddress | None = None
@@ -122,13 +123,17 @@ def normalise(url: str) -> Target:
             ip = ipaddress.IPv4Address(host)
         except ValueError:
             ip = None
-    port = int(parsed.port) if parsed.port else _DEFAULT_PORTS[scheme]
-    href = parsed.href
-    if parsed.username or parsed.password:  # credentials found in an article are not sent anywhere
-        parsed.username = ""
-        parsed.password = ""
-        href = parsed.href
+    port = int(parsed["port"]) if parsed["port"] else _DEFAULT_PORTS[scheme]
+    href = parsed["href"]
+    if parsed["username"] or parsed["password"]:  # credentials found in an article are not sent anywhere
+        whole = ada_url.URL(href)
+        whole.username = ""
+        whole.password = ""
+        href = whole.href
     return Target(href.split("#", 1)[0], scheme, host, port, ip)
+
+
+_ATTRIBUTES = ("href", "hostname", "port", "username", "password")
 
 
 def _shorten(url: str) -> str:

@@ -11,7 +11,7 @@
   its body streamed and capped by its *decoded* size (:mod:`resolver.bodies`).
 * Retrying wraps one hop (tenacity): transport errors, 408, 429, 5xx; exponential backoff with jitter;
   ``Retry-After`` honoured up to a cap, and a longer one ends the item at once (:class:`RetryLater`);
-  no wait runs past the item's deadline; ``sleep`` injected so tests never wait.
+  every request and wait is paid from the item's :class:`Budget`; ``sleep`` injected so tests never wait.
 * A failure is one line naming its real cause (:class:`~resolver.errors.NetworkError`): refused, reset,
   DNS, TLS, malformed answer, timeout.
 """
@@ -42,6 +42,7 @@ from .guard import PRIVATE_REFUSAL, AddressGuard, ConnectGuard, Target, is_publi
 __all__ = [
     "PRIVATE_REFUSAL",
     "AddressGuard",
+    "Budget",
     "Deadline",
     "HopResponse",
     "HostLimiter",
@@ -84,9 +85,27 @@ class Deadline:
     def passed(self) -> bool:
         return time.monotonic() >= self.at
 
-    def sooner(self, seconds: float | None) -> Deadline:
-        """This deadline, or ``seconds`` from now if that comes first."""
-        return self if seconds is None else Deadline(min(self.at, time.monotonic() + seconds))
+
+@dataclass
+class Budget:
+    """The seconds one item may spend on the network — every request and every retry wait, together.
+
+    Time spent queued for a politeness slot (``--per-host``) is not counted: a link is not to blame for
+    the links ahead of it on the same host. The run as a whole is bounded by its :class:`Deadline`."""
+
+    total: float
+    what: str = "one link"
+    spent: float = 0.0
+
+    def remaining(self) -> float:
+        return max(0.0, self.total - self.spent)
+
+    def used_up(self) -> ItemTimeUp:
+        return ItemTimeUp(f"gave up after {self.total:g} s (the time {self.what} may take)")
+
+
+class ItemTimeUp(FetchError):
+    """The item's :class:`Budget` is spent: its last request was cut short, or no wait fits any more."""
 
 
 async def within(seconds: float, work: Awaitable[T]) -> T:
@@ -436,19 +455,24 @@ async def fetch_once(
     allow_private: bool = False,
     headers: dict[str, str] | None = None,
     content: bytes | None = None,
+    limit: float | None = None,
 ) -> HopResponse:
     """One request, judged by the client's guard and sent to the URL as judged, under one time limit.
 
-    The limit is the client's timeout, for connect, headers and the capped body together: a server that
-    trickles bytes, or sends nothing but ``103 Early Hints``, cannot hold a request open longer.
-    ``allow_private`` matters only for a client not made by :func:`make_client` (which carries its rules).
-    Raises BlockedError (refused), NetworkError (the real cause, one line), or CassetteMissError.
+    The limit is the client's timeout (or ``limit`` if sooner), for connect, headers and the capped body
+    together: a server that trickles bytes, or sends nothing but ``103 Early Hints``, cannot hold a
+    request open longer. ``allow_private`` matters only for a client not made by :func:`make_client`
+    (which carries its rules). Raises BlockedError (refused), NetworkError (the real cause, one line), or
+    CassetteMissError.
     """
     target = guard_of(client, allow_private=allow_private).judge(url)
-    seconds = request_seconds(client)
+    seconds = request_seconds(client) if limit is None else min(limit, request_seconds(client))
     work = _fetch_once(client, url, target, method, max_body, read_body, headers, content)
     try:
-        return await within(seconds, work)
+        if sys.version_info >= (3, 11):
+            async with asyncio.timeout(seconds):  # inline, not within(): one coroutine less per request
+                return await work
+        return await asyncio.wait_for(work, timeout=seconds)  # pragma: no cover
     except (TimeoutError, asyncio.TimeoutError):
         reason = f"timed out: no complete answer from {_where(target)} within {seconds:g} s"
         raise NetworkError(reason, timeout=True) from None
@@ -507,8 +531,17 @@ async def _read_capped(response: httpx.Response, max_body: int) -> tuple[bytes, 
     the raw stream is read and inflated only as far as the cap."""
     if hasattr(response, "_content"):  # built from bytes (a test's MockTransport): already decoded by httpx
         return response.content[:max_body], len(response.content) > max_body
-    inflater = Inflater(response.headers.get("content-encoding", ""), max_body)
     chunks: list[bytes] = []
+    size = 0
+    encoding = response.headers.get("content-encoding")
+    if not encoding or encoding.strip().lower() == "identity":  # most pages: nothing to inflate
+        async for raw in response.aiter_raw():
+            chunks.append(raw)
+            size += len(raw)
+            if size >= max_body:
+                return b"".join(chunks)[:max_body], True
+        return b"".join(chunks), False
+    inflater = Inflater(encoding, max_body)
     async for raw in response.aiter_raw():
         chunks.append(inflater.feed(raw))
         if inflater.full:
@@ -574,14 +607,16 @@ class RetryPolicy:
         exponential = self.initial_wait * 2.0 ** max(0, attempt_number - 1)
         return min(self.max_wait, exponential + random.uniform(0, self.initial_wait))
 
-    def retrying(self, *, already_tried: int = 0, deadline: Deadline | None = None) -> AsyncRetrying:
-        """The tenacity loop for the attempts left after ``already_tried`` ones; no wait runs past
-        ``deadline`` (the loop gives up with the last failure instead)."""
+    def retrying(
+        self, *, already_tried: int = 0, budget: Budget | None = None, sleep: Sleep | None = None
+    ) -> AsyncRetrying:
+        """The tenacity loop for the attempts left after ``already_tried`` ones; no wait is started that
+        ``budget`` cannot pay for (the loop gives up with the last failure instead)."""
 
         def wait(state: RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
             seconds = self.wait_seconds(exc, state.attempt_number + already_tried)
-            if deadline is not None and seconds >= deadline.remaining():
+            if budget is not None and seconds >= budget.remaining():
                 raise _OutOfTime(exc)
             return seconds
 
@@ -589,19 +624,20 @@ class RetryPolicy:
             retry=retry_if_exception(_is_retryable),
             wait=wait,
             stop=stop_after_attempt(max(1, self.attempts - already_tried)),
-            sleep=self.sleep,
+            sleep=sleep or self.sleep,
             reraise=True,
         )
 
-    def check_retry_after(self, response: HopResponse, deadline: Deadline | None) -> None:
+    def check_retry_after(self, response: HopResponse, budget: Budget | None) -> None:
         """RetryLater when the server asks for a longer pause than this policy (or the item) can wait."""
         hinted = retry_after_seconds(response.headers)
         if hinted is None or hinted <= 0:
             return
-        if hinted > self.max_retry_after or (deadline is not None and hinted >= deadline.remaining()):
+        if hinted > self.max_retry_after or (budget is not None and hinted >= budget.remaining()):
             raise RetryLater(
                 f"HTTP {response.status}: the server asks to retry after {_duration(hinted)}; left for a later run",
                 hinted,
+                response.status,
             )
 
 
@@ -636,22 +672,50 @@ async def fetch_with_retry(
     url: str,
     *,
     policy: RetryPolicy,
-    deadline: Deadline | None = None,
+    budget: Budget | None = None,
     **kwargs: Any,
 ) -> HopResponse:
     """``fetch_once`` under the retry policy. After the last try a retryable status is returned as is.
 
-    ``deadline`` is the item's: no wait is started that would end after it. The first attempt runs
-    outside tenacity: almost every hop succeeds at once, and tenacity's per-attempt machinery is
+    ``budget`` is the item's time: each request gets at most what is left of it, each wait is paid from
+    it, and no wait is started that it cannot pay for (ItemTimeUp when it is spent). The first attempt
+    runs outside tenacity: almost every hop succeeds at once, and tenacity's per-attempt machinery is
     measurable at thousands of hops a second. Failures go on in tenacity's loop.
     """
-    if policy.deadline is not None:
-        deadline = (deadline or Deadline.after(policy.deadline)).sooner(policy.deadline)
+    if budget is None and policy.deadline is not None:
+        budget = Budget(policy.deadline, "one hop")
+
+    async def attempt() -> HopResponse:
+        if budget is None:
+            return await fetch_once(client, url, **kwargs)
+        left = budget.remaining()
+        if left <= 0:
+            raise budget.used_up()
+        started = time.monotonic()
+        try:
+            return await fetch_once(client, url, limit=left, **kwargs)
+        except NetworkError as exc:
+            budget.spent += time.monotonic() - started
+            started = time.monotonic()
+            if exc.timeout and budget.remaining() <= 0:
+                raise budget.used_up() from None
+            raise
+        finally:
+            budget.spent += time.monotonic() - started
+
+    async def sleep(seconds: float) -> None:
+        started = time.monotonic()
+        try:
+            await policy.sleep(seconds)
+        finally:
+            if budget is not None:
+                budget.spent += time.monotonic() - started
+
     try:
-        response = await fetch_once(client, url, **kwargs)
+        response = await attempt()
         if response.status not in RETRY_STATUSES:
             return response
-        policy.check_retry_after(response, deadline)
+        policy.check_retry_after(response, budget)
         failure: BaseException = RetryableStatus(response)
     except Exception as exc:
         if not _is_retryable(exc):
@@ -660,15 +724,15 @@ async def fetch_with_retry(
     if policy.attempts <= 1:
         return _give_up(failure)
     first_wait = policy.wait_seconds(failure, 1)
-    if deadline is not None and first_wait >= deadline.remaining():
+    if budget is not None and first_wait >= budget.remaining():
         return _give_up(failure)
-    await policy.sleep(first_wait)
+    await sleep(first_wait)
     try:
-        async for attempt in policy.retrying(already_tried=1, deadline=deadline):
-            with attempt:
-                response = await fetch_once(client, url, **kwargs)
+        async for try_again in policy.retrying(already_tried=1, budget=budget, sleep=sleep):
+            with try_again:
+                response = await attempt()
                 if response.status in RETRY_STATUSES:
-                    policy.check_retry_after(response, deadline)
+                    policy.check_retry_after(response, budget)
                     raise RetryableStatus(response)
                 return response
     except RetryableStatus as exc:
@@ -730,11 +794,9 @@ def fetch_article(
     """
     from urllib.parse import urljoin
 
-    item = Deadline.after(defaults.ITEM_TIME * timeout)
-    if deadline is not None:
-        if deadline.passed:
-            raise FetchError("the run's deadline was reached first")
-        item = item.sooner(deadline.remaining())
+    if deadline is not None and deadline.passed:
+        raise FetchError("the run's deadline was reached first")
+    item = Budget(defaults.ITEM_TIME * timeout, "one source")
 
     async def follow(client: httpx.AsyncClient) -> tuple[bytes, str | None, str]:
         current = url
@@ -743,7 +805,7 @@ def fetch_article(
                 client,
                 current,
                 policy=RetryPolicy(attempts=3),
-                deadline=item,
+                budget=item,
                 max_body=max_bytes,
                 read_body=lambda r: r.status < 300 or r.status >= 400,
             )
@@ -761,11 +823,11 @@ def fetch_article(
     async def run() -> tuple[bytes, str | None, str]:
         rules = guard or AddressGuard.from_options(allow_private=allow_private, allow_hosts=allow_hosts)
         async with make_client(transport=transport, guard=rules, timeout=timeout) as client:
+            if deadline is None:
+                return await follow(client)
             try:
-                return await within(item.remaining(), follow(client))
+                return await within(deadline.remaining(), follow(client))
             except (TimeoutError, asyncio.TimeoutError):
-                if deadline is not None and deadline.passed:
-                    raise FetchError("the run's deadline was reached first") from None
-                raise NetworkError(f"timed out: not fetched within {defaults.ITEM_TIME * timeout:g} s") from None
+                raise FetchError("the run's deadline was reached first") from None
 
     return asyncio.run(run())

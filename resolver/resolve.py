@@ -5,13 +5,12 @@ Each hop is one GET with redirects off (retried by the net policy). A hop leads 
 (``location.replace("…")`` as t.co serves browsers) or by an interstitial page's link (lnkd.in). Following
 stops without a request at a URL that is a platform's post (once the address guard has judged its host:
 a post-shaped URL on a private address is ``blocked``), and stops with ``blocked`` at a loop, the hop limit
-or a refused address. A link as a whole — every hop, retry and wait — gets ``item_timeout`` seconds. In a
-record, a hop's ``via`` says how that hop led on to the next one.
+or a refused address. A link as a whole — every hop, retry and wait, but not its time queued for a
+per-host slot — gets ``item_timeout`` seconds. In a record, a hop's ``via`` says how that hop led on.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urljoin, urlsplit
@@ -19,9 +18,9 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from . import defaults
-from .errors import BlockedError, FetchError
+from .errors import BlockedError, FetchError, RetryLater
 from .models import Hop, HopVia, Resolution
-from .net import Deadline, HopResponse, HostLimiter, RetryPolicy, fetch_with_retry, guard_of, request_seconds, within
+from .net import Budget, HopResponse, HostLimiter, RetryPolicy, fetch_with_retry, guard_of, request_seconds
 from .pages import PageFacts, parse_refresh, read_page
 from .platforms import canonical_post_url, match_post_url
 from .urls import canonical_url, same_site, shortener_host, tco_for_pic
@@ -40,7 +39,7 @@ class ResolveOptions:
     max_body: int = 262_144
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     limiter: HostLimiter = field(default_factory=HostLimiter)
-    # Seconds one link may take in all (every hop, retry and wait); None: ITEM_TIME x the client's timeout.
+    # Seconds one link may spend in requests and waits in all; None: ITEM_TIME x the client's timeout.
     item_timeout: float | None = None
 
 
@@ -68,32 +67,12 @@ async def resolve_url(url: str, client: httpx.AsyncClient, options: ResolveOptio
     if (done := post_resolution(start)) is not None:
         return Resolution(url, done.status, done.final_url, done.canonical_url)
     seconds = options.item_timeout or defaults.ITEM_TIME * request_seconds(client)
-    chain = _Chain(url, start, Deadline.after(seconds))
-    try:
-        return await within(seconds, _follow(chain, client, options))
-    except (TimeoutError, asyncio.TimeoutError):
-        reason = f"gave up after {seconds:g} s (the time one link may take)"
-        return _end(url, "error", chain.current, chain.hops, reason)
-
-
-@dataclass
-class _Chain:
-    """Where following one link has got to (kept outside the task, so a timeout can still report it)."""
-
-    url: str
-    current: str
-    deadline: Deadline
-    hops: list[Hop] = field(default_factory=list)
-
-
-async def _follow(chain: _Chain, client: httpx.AsyncClient, options: ResolveOptions) -> Resolution:
-    url, hops = chain.url, chain.hops
-    guard = guard_of(client, allow_private=options.allow_private)
+    budget = Budget(seconds, "one link")
+    hops: list[Hop] = []
     seen: set[str] = set()
     jar = _ChainCookies()
-    current = chain.current
+    current = start
     while True:
-        chain.current = current
         if current in seen:
             return _end(url, "blocked", current, hops, f"redirect loop back to {current}")
         if len(hops) >= options.max_hops:
@@ -105,7 +84,7 @@ async def _follow(chain: _Chain, client: httpx.AsyncClient, options: ResolveOpti
                     client,
                     current,
                     policy=options.policy,
-                    deadline=chain.deadline,
+                    budget=budget,
                     max_body=options.max_body,
                     allow_private=options.allow_private,
                     read_body=_wants_body,
@@ -113,7 +92,10 @@ async def _follow(chain: _Chain, client: httpx.AsyncClient, options: ResolveOpti
                 )
         except BlockedError as exc:
             return _end(url, "blocked", current, hops, str(exc))
-        except FetchError as exc:  # network failures (the real cause), Retry-After beyond the policy, cassette
+        except RetryLater as exc:  # the server answered, asking for a pause longer than this run waits
+            hops.append(Hop(current, exc.status, "http"))
+            return _end(url, "error", current, hops, str(exc))
+        except FetchError as exc:  # network failures (the real cause), a cassette miss
             return _end(url, "error", current, hops, str(exc))
         except httpx.InvalidURL as exc:
             return _end(url, "blocked", current, hops, f"refused: not a valid URL: {exc}")

@@ -193,6 +193,7 @@ def test_a_far_retry_after_ends_the_item_at_once(status: int, retry_after: str) 
     assert res.status == "error"
     assert res.error and f"HTTP {status}: the server asks to retry after" in res.error and "\n" not in res.error
     assert hits == 1 and sleeps.calls == []  # no waiting: the next run picks it up
+    assert [h.status for h in res.hops] == [status]
 
 
 def test_a_retry_after_longer_than_the_item_has_left_is_not_slept() -> None:
@@ -254,3 +255,24 @@ def test_every_hostile_server_at_once_through_the_command_line(tmp_path: Path, b
     assert [by_url[u]["status"] for u in urls[len(bombs) :]] == ["error"] * 3
     assert all(r["error"] and "\n" not in r["error"] and "internal error" not in r["error"] for r in records)
     assert rss < 300 * MiB
+
+
+def test_waiting_for_a_politeness_slot_does_not_count_against_a_link() -> None:
+    """Twelve slow links to one host, one at a time: the last waits far longer than a link may take,
+    but only its own request is counted, so every one ends ok."""
+    from resolver.net import HostLimiter
+
+    with serve() as web:
+
+        @web.route("/slow/*")
+        def slow(r: Request) -> None:
+            time.sleep(0.2)
+            r.reply(200, b"<title>slow but fine</title>")
+
+        async def go() -> list[Resolution]:
+            async with make_client(allow_private=True, timeout=5) as client:
+                options = ResolveOptions(allow_private=True, limiter=HostLimiter(per_host=1), item_timeout=0.5)
+                return await asyncio.gather(*(resolve_url(f"{web.base}/slow/{i}", client, options) for i in range(12)))
+
+        results = asyncio.run(go())
+    assert [r.status for r in results] == ["ok"] * 12

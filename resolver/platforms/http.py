@@ -38,7 +38,7 @@ class FetchContext:
     max_body: int = 2 * 1024 * 1024
     policy: Any = None  # resolver.net.RetryPolicy
     limiter: Any = None  # resolver.net.HostLimiter
-    deadline: Any = None  # resolver.net.Deadline: no retry wait runs past the post's time
+    budget: Any = None  # resolver.net.Budget: the post's time, shared by all its requests and waits
     requests: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # the guard's refusals, in order
 
@@ -56,7 +56,7 @@ class FetchContext:
                     self.client,
                     url,
                     policy=policy,
-                    deadline=self.deadline,
+                    budget=self.budget,
                     max_body=self.max_body,
                     allow_private=self.allow_private,
                     read_body=lambda _: True,
