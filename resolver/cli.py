@@ -119,6 +119,7 @@ AllowHostOpt = Annotated[
             "or a network (10.1.2.3, 10.0.0.0/8, [fd00::1]), optionally :PORT."
         ),
         callback=_check_allow_hosts,
+        metavar="HOST",
         show_default=False,
     ),
 ]
