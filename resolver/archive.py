@@ -32,8 +32,11 @@ import httpx
 
 from .errors import FetchError, ResolverError
 from .models import ResolvedRecord
+from .net import Deadline, within
 from .store import Ledger, Store
 
+DEADLINE_REACHED = "the run's deadline was reached first"
+_NOTHING_YET: dict[str, Any] = {"wayback_url": None, "archived_at": None, "saved": False, "warc": None, "error": None}
 CDX = "https://web.archive.org/cdx/search/cdx"
 SPN = "https://web.archive.org/save"
 Sleep = Callable[[float], Awaitable[None]]
@@ -241,7 +244,7 @@ class Archiver:
             raise ArchiveError(f"Save Page Now job {job} did not finish within {self.options.spn_timeout:g} s")
 
     async def archive(self, url: str) -> dict[str, Any]:
-        result: dict[str, Any] = {"wayback_url": None, "archived_at": None, "saved": False, "warc": None, "error": None}
+        result: dict[str, Any] = dict(_NOTHING_YET)
         try:
             capture = await self.lookup(url) if self.options.lookup else None
             stale = capture is None or (
@@ -292,23 +295,43 @@ def cited_url(record: ResolvedRecord) -> str | None:
 
 
 async def archive_records(
-    records: list[ResolvedRecord], archiver: Archiver, warc: WarcRecorder | None = None
+    records: list[ResolvedRecord],
+    archiver: Archiver,
+    warc: WarcRecorder | None = None,
+    *,
+    deadline: Deadline | None = None,
 ) -> list[ResolvedRecord]:
-    """Each record gains an ``archive`` object; every distinct cited source is archived once."""
+    """Each record gains an ``archive`` object; every distinct cited source is archived once.
+
+    ``deadline`` (the run's) bounds the whole phase: a source still being archived when it passes gets
+    ``archive.error`` "the run's deadline was reached first", and no capture starts after it."""
     urls = list(dict.fromkeys(u for r in records if (u := cited_url(r))))
     results: dict[str, dict[str, Any]] = {}
 
     async def one(url: str) -> None:
         results[url] = await archiver.archive(url)
 
-    await asyncio.gather(*(one(u) for u in urls))
+    tasks = [asyncio.ensure_future(one(u)) for u in urls]
+    if tasks:
+        _, pending = await asyncio.wait(tasks, timeout=deadline.remaining() if deadline else None)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+    for source in urls:
+        results.setdefault(source, {**_NOTHING_YET, "error": DEADLINE_REACHED})
     if warc is not None:
         for record in records:
             url = cited_url(record)
             if url is None or url not in results or results[url]["warc"] is not None:
                 continue
             try:
-                results[url]["warc"] = await warc.capture(record)
+                if deadline is not None and deadline.passed:
+                    raise TimeoutError
+                capture = warc.capture(record)
+                results[url]["warc"] = await (within(deadline.remaining(), capture) if deadline else capture)
+            except (TimeoutError, asyncio.TimeoutError):  # only the run's deadline bounds this step
+                note = f"warc: {DEADLINE_REACHED}"
+                results[url]["error"] = f"{results[url]['error']}; {note}" if results[url]["error"] else note
             except WarcError as exc:
                 note = str(exc)
                 results[url]["error"] = f"{results[url]['error']}; {note}" if results[url]["error"] else note

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import sys
 from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import httpx
 import typer
@@ -40,6 +41,9 @@ EXIT_SOFTWARE = 70  # EX_SOFTWARE: an internal error
 EXIT_TEMPFAIL = 75  # EX_TEMPFAIL: another run holds the lock
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143  # 128 + SIGTERM, as a shell reports a process that SIGTERM ended
+
+if TYPE_CHECKING:
+    from .net import Deadline
 
 app = typer.Typer(
     name="resolver",
@@ -111,9 +115,49 @@ WholePageOpt = Annotated[
 ]
 AllowPrivateOpt = Annotated[
     bool,
-    typer.Option("--allow-private", help="Allow loopback, private, link-local and other non-public addresses."),
+    typer.Option(
+        "--allow-private",
+        help="Allow loopback, private, link-local and other non-public addresses (all of them; see --allow-host).",
+    ),
 ]
-TimeoutOpt = Annotated[float, typer.Option("--timeout", help="Seconds per request.", min=0.1)]
+
+
+def _check_allow_hosts(values: list[str] | None) -> list[str]:
+    from .guard import AllowRule
+
+    for value in values or []:
+        try:
+            AllowRule.parse(value)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    return values or []
+
+
+AllowHostOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--allow-host",
+        help=(
+            "Allow this one non-public host (repeatable): a name (cms.intranet, *.intranet.example), an address "
+            "or a network (10.1.2.3, 10.0.0.0/8, [fd00::1]), optionally :PORT."
+        ),
+        callback=_check_allow_hosts,
+        metavar="HOST",
+        show_default=False,
+    ),
+]
+TimeoutOpt = Annotated[
+    float,
+    typer.Option(
+        "--timeout",
+        help=(
+            "Seconds one request may take in all (connect, headers, body). One item - a link with all its "
+            "hops, retries and waits, or one post's metadata - gets 4 times that; a Retry-After longer than "
+            "30 s ends the item as error at once."
+        ),
+        min=0.1,
+    ),
+]
 MaxSourceSizeOpt = Annotated[
     str,
     typer.Option(
@@ -259,21 +303,39 @@ class SourceReader:
         timeout: float = 30.0,
         quiet: bool = False,
         max_bytes: int = MAX_SOURCE_BYTES,
+        allow_hosts: tuple[str, ...] = (),
+        cassette: Path | None = None,
+        deadline: Deadline | None = None,
     ) -> None:
         self.sources = list(expand_sources(sources))
         self.max_bytes = max_bytes
         self.kind = input_format.value if input_format else None
         self.allow_private = allow_private
+        self.allow_hosts = allow_hosts
+        self.cassette = cassette  # URL sources are replayed too: no request leaves a --cassette run
+        self.deadline = deadline
         self.timeout = timeout
         self.quiet = quiet
         self.failed = 0
         self.max_articles = 500  # per feed or sitemap
 
+    def follow(self, settings: NetSettings) -> None:
+        """Fetch URL sources the run's way: its allowed hosts, its cassette, its deadline."""
+        self.allow_hosts, self.cassette, self.deadline = settings.allow_hosts, settings.cassette, settings.ends
+
     def _fetch(self, url: str) -> tuple[bytes, str | None, str]:
         from .net import fetch_article
 
         try:
-            return fetch_article(url, allow_private=self.allow_private, timeout=self.timeout, max_bytes=self.max_bytes)
+            return fetch_article(
+                url,
+                allow_private=self.allow_private,
+                allow_hosts=self.allow_hosts,
+                timeout=self.timeout,
+                transport=_replay(self.cassette),
+                deadline=self.deadline,
+                max_bytes=self.max_bytes,
+            )
         except ResolverError as exc:
             raise SourceError(url, str(exc)) from None
         except Exception as exc:  # network failures of every kind end as one line
@@ -340,9 +402,11 @@ def scan_command(
     links: LinksOpt = LinksChoice.all,
     whole_page: WholePageOpt = False,
     allow_private: AllowPrivateOpt = False,
+    allow_host: AllowHostOpt = None,
     timeout: TimeoutOpt = 30.0,
     max_source_size: MaxSourceSizeOpt = "64M",
     log_format: LogFormatOpt = LogFormat.text,
+    cassette: CassetteOpt = None,
 ) -> None:
     """Find embedded posts and links. Touches the network only to fetch a SOURCE given as a URL.
 
@@ -350,9 +414,15 @@ def scan_command(
     """
     _set_log_format(log_format)
     reader = SourceReader(
-        sources, input_format, allow_private=allow_private, timeout=timeout, quiet=quiet,
+        sources,
+        input_format,
+        allow_private=allow_private,
+        timeout=timeout,
+        quiet=quiet,
         max_bytes=_max_bytes(max_source_size),
-    )  # fmt: skip
+        allow_hosts=tuple(allow_host or ()),
+        cassette=cassette,
+    )
     fmt = _format_for(format, output)
     link_filter: LinkFilter = links.value
 
@@ -390,7 +460,14 @@ CassetteOpt = Annotated[
     ),
 ]
 DeadlineOpt = Annotated[
-    float | None, typer.Option("--deadline", help="Seconds for the whole run; unfinished items end as errors.")
+    float | None,
+    typer.Option(
+        "--deadline",
+        help=(
+            "Seconds for the whole run - fetching URL sources, resolving, post metadata, archiving; "
+            "unfinished items end as errors."
+        ),
+    ),
 ]
 RetriesOpt = Annotated[int, typer.Option("--retries", help="Extra tries for 408, 429, 5xx and network errors.", min=0)]
 
@@ -408,6 +485,20 @@ class NetSettings:
     deadline: float | None
     retries: int
     quiet: bool
+    allow_hosts: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        from .net import Deadline
+
+        self.ends = Deadline.of(self.deadline)  # counted from the start of the command
+
+
+@functools.lru_cache(maxsize=4)
+def _replay(cassette: Path | None) -> httpx.AsyncBaseTransport | None:
+    """The --cassette transport, loaded once and shared by URL sources and the run's client."""
+    from .cassette import CassetteTransport
+
+    return CassetteTransport.from_paths(cassette) if cassette is not None else None
 
 
 def _store(settings: NetSettings) -> SQLiteStore | MemoryStore:
@@ -423,13 +514,12 @@ def _store(settings: NetSettings) -> SQLiteStore | MemoryStore:
 @contextlib.asynccontextmanager
 async def _network(settings: NetSettings) -> AsyncIterator[httpx.AsyncClient]:
     """The run's client: replaying a cassette, or live with the address guard."""
-    from .cassette import CassetteTransport
     from .net import make_client
 
-    transport = CassetteTransport.from_paths(settings.cassette) if settings.cassette else None
     async with make_client(
-        transport=transport,
+        transport=_replay(settings.cassette),
         allow_private=settings.allow_private,
+        allow_hosts=settings.allow_hosts,
         concurrency=settings.concurrency,
         per_host=settings.per_host,
         timeout=settings.timeout,
@@ -448,13 +538,14 @@ def _run_options(
         links=links,
         whole_page=whole_page,
         concurrency=settings.concurrency,
-        deadline=settings.deadline,
+        deadline=settings.ends,
         freshness=freshness or Freshness(),
         resolve=ResolveOptions(
             max_hops=settings.max_hops,
             allow_private=settings.allow_private,
             policy=RetryPolicy(attempts=settings.retries + 1),
             limiter=HostLimiter(per_host=min(settings.per_host, settings.concurrency)),
+            item_timeout=defaults.ITEM_TIME * settings.timeout,
         ),
     )
 
@@ -597,6 +688,7 @@ def resolve_command(
     timeout: TimeoutOpt = defaults.TIMEOUT,
     max_hops: MaxHopsOpt = defaults.MAX_HOPS,
     allow_private: AllowPrivateOpt = False,
+    allow_host: AllowHostOpt = None,
     cassette: CassetteOpt = None,
     deadline: DeadlineOpt = None,
     retries: RetriesOpt = defaults.RETRIES,
@@ -612,10 +704,12 @@ def resolve_command(
     settings = NetSettings(
         cache, no_cache, concurrency, per_host, timeout, max_hops, allow_private, cassette, deadline, retries, quiet
     )
+    settings.allow_hosts = tuple(allow_host or ())
     reader = SourceReader(
         sources, input_format, allow_private=allow_private, timeout=timeout, quiet=quiet,
         max_bytes=_max_bytes(max_source_size),
     )  # fmt: skip
+    reader.follow(settings)
     docs = list(reader)
     stats = Stats()
     try:
@@ -653,6 +747,7 @@ def rewrite_command(
     timeout: TimeoutOpt = defaults.TIMEOUT,
     max_hops: MaxHopsOpt = defaults.MAX_HOPS,
     allow_private: AllowPrivateOpt = False,
+    allow_host: AllowHostOpt = None,
     cassette: CassetteOpt = None,
     deadline: DeadlineOpt = None,
     retries: RetriesOpt = defaults.RETRIES,
@@ -670,10 +765,12 @@ def rewrite_command(
     settings = NetSettings(
         cache, no_cache, concurrency, per_host, timeout, max_hops, allow_private, cassette, deadline, retries, quiet
     )
+    settings.allow_hosts = tuple(allow_host or ())
     reader = SourceReader(
         [source], input_format, allow_private=allow_private, timeout=timeout, quiet=quiet,
         max_bytes=_max_bytes(max_source_size),
     )  # fmt: skip
+    reader.follow(settings)
     docs = list(reader)
     if not docs:
         raise typer.Exit(EXIT_INPUT)
@@ -751,6 +848,7 @@ def archive_command(
     timeout: TimeoutOpt = defaults.TIMEOUT,
     max_hops: MaxHopsOpt = defaults.MAX_HOPS,
     allow_private: AllowPrivateOpt = False,
+    allow_host: AllowHostOpt = None,
     cassette: CassetteOpt = None,
     deadline: DeadlineOpt = None,
     retries: RetriesOpt = defaults.RETRIES,
@@ -771,6 +869,7 @@ def archive_command(
     settings = NetSettings(
         cache, no_cache, concurrency, per_host, timeout, max_hops, allow_private, cassette, deadline, retries, quiet
     )
+    settings.allow_hosts = tuple(allow_host or ())
     from .store import LockBusyError, RunLock, default_cache_path
 
     cache_path = cache or default_cache_path()
@@ -827,6 +926,7 @@ def _archive_run(
         sources, input_format, allow_private=settings.allow_private, timeout=settings.timeout, quiet=settings.quiet,
         max_bytes=max_bytes,
     )  # fmt: skip
+    reader.follow(settings)
     freshness = Freshness(ok=recheck, dead=min(recheck, Freshness().dead))
     store = _store(settings)
     try:
@@ -932,7 +1032,7 @@ async def _archive_async(
         )
         recorder = WarcRecorder(warc, client, allow_private=settings.allow_private, store=store) if warc else None
         try:
-            archived = await archive_records(records, archiver, recorder)
+            archived = await archive_records(records, archiver, recorder, deadline=settings.ends)
             if recorder is None:
                 return archived, None, None
             return archived, recorder.repaired, recorder.broken

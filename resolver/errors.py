@@ -8,7 +8,10 @@ Only job-level failures raise; one failing item is data on its record (``status`
     ├── OutputError          the output could not be written (a full disk, a closed pipe, …)
     └── FetchError           a request could not be answered (raised inside resolve, caught per item)
         ├── BlockedError     refused on purpose: private address, bad scheme, too many hops, body too large
-        └── CassetteMissError  --cassette replay has no interaction for this method and URL
+        ├── CassetteMissError  --cassette replay has no interaction for this method and URL
+        ├── NetworkError     the network failed, with the real cause in one line (refused, reset, DNS,
+        │                    TLS, malformed answer, timeout)
+        └── RetryLater       the server asks to wait longer than the retry policy waits (Retry-After)
 """
 
 from __future__ import annotations
@@ -55,3 +58,24 @@ class CassetteMissError(FetchError):
         super().__init__(f"cassette has no interaction for {method} {url}")
         self.method = method
         self.url = url
+
+
+class NetworkError(FetchError):
+    """A request failed on the network. ``str()`` is one line naming the real cause; ``retryable`` says
+    whether trying again within this run can help (a refused or reset connection, a timeout) or not (a
+    malformed answer, a TLS failure, a name that does not exist)."""
+
+    def __init__(self, reason: str, *, retryable: bool = True, timeout: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+        self.timeout = timeout
+
+
+class RetryLater(FetchError):
+    """The server asked for a pause (``Retry-After``) longer than this run waits: the next run asks again."""
+
+    def __init__(self, reason: str, seconds: float, status: int) -> None:
+        super().__init__(reason)
+        self.seconds = seconds
+        self.status = status  # the HTTP status that carried the Retry-After
