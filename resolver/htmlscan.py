@@ -373,6 +373,9 @@ def _held_in_raw_text(text: str, root: Any, smap: SourceMap, base: str | None, d
     its links are the article's, reported with exact spans. A script's copy is data for the page's
     JavaScript: the post is reported (merge prefers a displayed copy), its links are not."""
     for container in root.iter(*_RAW_TEXT_CONTAINERS):
+        if container.tag == "script" and (markup := base64_markup(container.text or "")) is not None:
+            yield from _held_markup(markup, container, smap, base, depth)  # a consent tool's template
+            continue
         if not _holds_embed(container.text or ""):
             continue
         start = smap.start_of(container)
@@ -415,17 +418,21 @@ def _held_in_attributes(text: str, root: Any, smap: SourceMap, base: str | None,
         values += root.xpath("//@*[starts-with(., 'PG') or starts-with(., 'PH')]")
     for value in values:
         markup = str(value) if "<" in value else base64_markup(str(value))
-        if markup is None or not _holds_embed(markup):
-            continue
-        carrier = value.getparent()
-        start = smap.start_of(carrier) if carrier is not None else None
-        sub_root = _parse(markup) if start is not None else None
-        if start is None or sub_root is None:
-            continue
-        end = smap.end_of(carrier, start)
-        sub_map = SourceMap(markup, sub_root, LineIndex(markup))
-        for hit in _embeds(markup, sub_root, sub_map, base, depth + 1):
-            yield EmbedHit(start, end, hit.embed, hit.element, held=True)
+        if markup is not None and (carrier := value.getparent()) is not None:
+            yield from _held_markup(markup, carrier, smap, base, depth)
+
+
+def _held_markup(markup: str, carrier: Any, smap: SourceMap, base: str | None, depth: int) -> Iterator[EmbedHit]:
+    """Embeds in markup decoded out of an element (an attribute's value, a base64 template): they are
+    reported at that element, the placeholder the embed replaces."""
+    start = smap.start_of(carrier) if _holds_embed(markup) else None
+    sub_root = _parse(markup) if start is not None else None
+    if start is None or sub_root is None:
+        return
+    end = smap.end_of(carrier, start)
+    sub_map = SourceMap(markup, sub_root, LineIndex(markup))
+    for hit in _embeds(markup, sub_root, sub_map, base, depth + 1):
+        yield EmbedHit(start, end, hit.embed, hit.element, held=True)
 
 
 def _anchor_links(el: Any, smap: SourceMap, text: str, base: str | None) -> tuple[RawLink, ...]:

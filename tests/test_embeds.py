@@ -55,6 +55,7 @@ def test_embeds_behind_consent_placeholders_and_lazy_loaders(fixtures: Path) -> 
         ("facebook", "1234567890123456"),  # base64 in data-html
         ("youtube", "Zy9xW8vU7tS"),  # iframe data-src
         ("facebook", "9876543210987"),  # iframe data-lazy-src
+        ("instagram", "CgGgGgGgGg7"),  # base64 in a <script type="text/template">
     ]  # and /embed/videoseries (a playlist) is not a video
     fb = posts[3]
     assert (fb.author_name, fb.published, fb.text) == (
@@ -63,6 +64,7 @@ def test_embeds_behind_consent_placeholders_and_lazy_loaders(fixtures: Path) -> 
         "The ferry timetable changes on Sunday.",
     )
     assert (posts[0].author_handle, posts[0].published) == ("stadtbeispiel", "2024-06-03")
+    assert (posts[6].author_handle, posts[6].author_name) == ("stadtgarten", "Stadtgarten")
 
 
 def test_links_inside_a_textarea_embed_come_out_with_exact_spans(fixtures: Path) -> None:
