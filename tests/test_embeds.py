@@ -182,3 +182,43 @@ def test_corpus_pages_report_each_post_once_with_exact_spans() -> None:
         for f in found:
             if isinstance(f, Link):
                 assert doc.text[f.span[0] : f.span[1]] == f.raw, (page.name, f)
+
+
+LAZY_AND_AMP_FORMS = [
+    (
+        '<div class="rll-youtube-player" data-src="https://www.youtube.com/embed/AqzMjzQ9pH4" data-id="AqzMjzQ9pH4">'
+        '</div><noscript><iframe src="https://www.youtube.com/embed/AqzMjzQ9pH4?feature=oembed"></iframe></noscript>',
+        ("youtube", "AqzMjzQ9pH4"),
+    ),  # a click-to-load placeholder and its noscript fallback: one video
+    (
+        '<amp-facebook width="552" height="310" data-href="https://www.facebook.com/harbourcouncil/posts/1234567890123456">'
+        "</amp-facebook>",
+        ("facebook", "1234567890123456"),
+    ),
+    ('<amp-tiktok data-src="7300000000000000555"></amp-tiktok>', ("tiktok", "7300000000000000555")),
+    ('<iframe src="https://www.tiktok.com/player/v1/7300000000000000557"></iframe>', ("tiktok", "7300000000000000557")),
+    (
+        '<amp-reddit data-embedtype="post" data-src="https://www.reddit.com/r/news/comments/1xyzab/some_title/"></amp-reddit>',
+        ("reddit", "1xyzab"),
+    ),
+    (
+        '<iframe src="https://platform.twitter.com/embed/index.html?dnt=true&amp;id=1500000000000000777"></iframe>',
+        ("twitter", "1500000000000000777"),
+    ),
+    ('<iframe src="https://www.instagram.com/tv/CtVtVtVtVt1/embed/"></iframe>', ("instagram", "CtVtVtVtVt1")),
+]
+
+
+@pytest.mark.parametrize(("markup", "expected"), LAZY_AND_AMP_FORMS, ids=[e[1][0] for e in LAZY_AND_AMP_FORMS])
+def test_lazy_and_amp_embed_forms(markup: str, expected: tuple[str, str]) -> None:
+    html = f"<html><body><article><p>Before.</p>\n{markup}\n<p>After.</p></article></body></html>"
+    posts = [f for f in scan(Document("t", html, "html")) if isinstance(f, Post)]
+    assert [(p.platform, p.post_id) for p in posts] == [expected]
+
+
+def test_a_facebook_widget_about_the_article_is_not_a_post() -> None:
+    html = (
+        '<html><body><article><amp-facebook-comments data-href="https://news.example.org/story"></amp-facebook-comments>'
+        '<div class="fb-post" data-href="https://news.example.org/story"></div></article></body></html>'
+    )
+    assert [f for f in scan(Document("t", html, "html")) if isinstance(f, Post)] == []

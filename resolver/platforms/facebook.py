@@ -85,7 +85,9 @@ def parse_embed(el: HtmlElement, base_url: str | None) -> Embed | None:
         return None
     url = absolute(target, base_url) or target
     parts = split(url)
-    ref = match_url(parts) if parts else None
+    if parts is None or host_of(parts) not in _HOSTS:
+        return None  # amp-facebook-comments and like buttons point at the article, not at a post
+    ref = match_url(parts)
     # The SDK's fallback markup: <blockquote cite=…><p>text</p>Posted by <a href=page>Name</a> on <a>date</a>
     quote = first(el, "blockquote") if el.tag != "blockquote" else el
     name = published = text = None
@@ -131,8 +133,8 @@ PLATFORM = Platform(
     canonical_url=canonical_url,
     fetch=fetch,
     embed_xpath="//*[contains(@class, 'fb-post') or "
-    "contains(@class, 'fb-video')][@data-href] | "
+    "contains(@class, 'fb-video')][@data-href] | //amp-facebook[@data-href] | "
     "//iframe[@*[contains(., 'facebook.com/plugins/post.php') or contains(., 'facebook.com/plugins/video.php')]]",
     parse_embed=parse_embed,
-    embed_markers=("fb-post", "fb-video", "facebook.com/plugins"),
+    embed_markers=("fb-post", "fb-video", "facebook.com/plugins", "amp-facebook"),
 )

@@ -178,7 +178,8 @@ PLATFORM = Platform(
     canonical_url=canonical_url,
     fetch=fetch,
     embed_xpath="//blockquote[contains(@class, 'instagram-media')] | "
-    "//amp-instagram | //iframe[contains(@src, 'instagram.com/p/') or contains(@src, 'instagram.com/reel/')]",
+    "//amp-instagram | //iframe[contains(@src, 'instagram.com/p/') or contains(@src, 'instagram.com/reel/')"
+    " or contains(@src, 'instagram.com/tv/')]",
     parse_embed=parse_embed,
     embed_markers=("instagram",),
     shortcodes={"instagram": _shortcode},

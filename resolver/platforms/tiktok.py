@@ -24,7 +24,7 @@ from .http import FetchContext, Fetched, oembed
 
 _HOSTS = frozenset({"tiktok.com", "m.tiktok.com"})
 _VIDEO = re.compile(r"^/@(?P<user>[\w.-]+)/(?:video|photo)/(?P<id>\d{5,25})")
-_EMBED = re.compile(r"^/embed(?:/v2)?/(?P<id>\d{5,25})")
+_EMBED = re.compile(r"^/(?:embed(?:/v2)?|player/v1)/(?P<id>\d{5,25})")
 
 
 def match_url(parts: SplitResult) -> PostRef | None:
@@ -45,7 +45,10 @@ _PROFILE = re.compile(r"^/@(?P<user>[\w.-]+)/?$")
 
 
 def parse_embed(el: HtmlElement, base_url: str | None) -> Embed | None:
-    cite = absolute(el.get("cite") or el.get("src"), base_url)
+    data_src = el.get("data-src") or ""
+    if data_src.isdigit():  # <amp-tiktok data-src="7300…">: the id itself
+        return Embed("tiktok", post_id=data_src)
+    cite = absolute(el.get("cite") or el.get("src") or data_src, base_url)
     parts = split(cite) if cite else None
     ref = match_url(parts) if parts else None
     video_id = el.get("data-video-id") or (ref.post_id if ref else None)
@@ -102,7 +105,8 @@ PLATFORM = Platform(
     hosts=_HOSTS,
     canonical_url=canonical_url,
     fetch=fetch,
-    embed_xpath="//blockquote[contains(@class, 'tiktok-embed')] | //iframe[contains(@src, 'tiktok.com/embed')]",
+    embed_xpath="//blockquote[contains(@class, 'tiktok-embed')] | //amp-tiktok"
+    " | //iframe[contains(@src, 'tiktok.com/embed') or contains(@src, 'tiktok.com/player/v1/')]",
     parse_embed=parse_embed,
     embed_markers=("tiktok",),
 )

@@ -112,7 +112,7 @@ def _iframe_id(src: str | None) -> str | None:
     parts = split(absolute(src, None) or "") if src else None
     if parts is None:
         return None
-    if "twitter" in (parts.hostname or "") and "/embed/Tweet.html" in parts.path:
+    if "twitter" in (parts.hostname or "") and parts.path.endswith(("/embed/Tweet.html", "/embed/index.html")):
         tweet_id = query_value(parts, "id")
         return tweet_id if tweet_id and tweet_id.isdigit() else None
     if host_of(parts) == "twitframe.com":
@@ -473,7 +473,8 @@ PLATFORM = Platform(
             f"//*[{_TWEET_CLASS.format('twitter-video')}]",
             "//amp-twitter",
             "//*[@data-tweet-id]",
-            "//iframe[contains(@src, 'twitter.com/embed/Tweet.html') or contains(@src, 'twitframe.com/show')]",
+            "//iframe[contains(@src, 'twitter.com/embed/Tweet.html') or contains(@src, 'twitter.com/embed/index.html')"
+            " or contains(@src, 'twitframe.com/show')]",
             f"//div[{_TWEET_CLASS.format('tweet')}][contains(concat(' ', normalize-space(@class), ' '), ' tweet ')]"
             f"[@data-attrs or .//*[{_TWEET_CLASS.format('tweet-text')} or {_TWEET_CLASS.format('tweet-author')}]]",
             "//blockquote[not(@class)][.//a[contains(@href, '/status/')]][contains(., '(@')]",

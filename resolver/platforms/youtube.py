@@ -72,7 +72,10 @@ PLATFORM = Platform(
     hosts=_HOSTS | {"youtu.be"},
     canonical_url=canonical_url,
     fetch=fetch,
+    # iframes by any attribute (src, or data-src… of a lazy loader), and placeholders that keep the embed URL
+    # in a data-* attribute until clicked (WP Rocket's div.rll-youtube-player and its kin)
     embed_xpath="//iframe[@*[contains(., 'youtube.com/embed/') or contains(., 'youtube-nocookie.com/embed/')]]"
+    " | //*[not(self::a)][@data-src[contains(., 'youtube.com/embed/') or contains(., 'youtube-nocookie.com/embed/')]]"
     " | //amp-youtube | //lite-youtube",
     parse_embed=parse_embed,
     embed_markers=("youtube",),
