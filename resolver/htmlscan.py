@@ -341,9 +341,19 @@ def _holds_embed(text: str) -> bool:
     return False
 
 
-_ESCAPED_TAG = re.compile(r"&lt;(?:iframe|blockquote|div|amp-)|&#0*60;(?:iframe|blockquote)", re.IGNORECASE)
-_BASE64_TAG = re.compile(r"""=\s*["']P[GH][A-Za-z0-9+/]{38}""")
-_BASE64_STARTS = ('="PG', '="PH', "='PG", "='PH")  # "<" then a letter, base64-encoded, as an attribute value
+# Attribute values that hold markup: escaped in the source (&lt;iframe…), or base64 ("<" then a letter
+# encodes as PG… or PH…). Literal-led regexes (C speed) spare the pages that cannot have them the walk
+# over every attribute.
+_ESCAPED_TAG = re.compile(r"&(?:lt;|#0*60;)(?:iframe|blockquote|div|amp-)")
+_BASE64_TAG = re.compile(r"P[GH][A-Za-z0-9+/]{38}")
+_ATTRS_WITH_MARKUP = lxml.etree.XPath("//@*[contains(., '<')]")
+_ATTRS_IN_BASE64 = lxml.etree.XPath("//@*[string-length(.) > 40][starts-with(., 'PG') or starts-with(., 'PH')]")
+
+
+def _base64_attribute_in(text: str) -> bool:
+    return any(text[m.start() - 1 : m.start()] in ('"', "'") for m in _BASE64_TAG.finditer(text))
+
+
 _JS_ESCAPES = ('\\"', "\\/", "\\u003c", "\\u003C", "\\x3c", "\\x3C")
 _BLOCKS = ("div", "p", "section", "blockquote", "header", "footer")
 
@@ -412,10 +422,10 @@ def _held_in_attributes(text: str, root: Any, smap: SourceMap, base: str | None,
     """Embed markup in an attribute a lazy loader or consent tool reads (``data-iframe="&lt;iframe…"``,
     base64 in ``data-html``). The span is the element that carries it: the placeholder the embed replaces."""
     values: list[Any] = []
-    if ("&lt;" in text or "&#60;" in text) and _ESCAPED_TAG.search(text):
-        values += root.xpath("//@*[contains(., '<')]")
-    if any(start in text for start in _BASE64_STARTS) and _BASE64_TAG.search(text):
-        values += root.xpath("//@*[starts-with(., 'PG') or starts-with(., 'PH')]")
+    if _ESCAPED_TAG.search(text):
+        values += _ATTRS_WITH_MARKUP(root)
+    if _base64_attribute_in(text):
+        values += _ATTRS_IN_BASE64(root)
     for value in values:
         markup = str(value) if "<" in value else base64_markup(str(value))
         if markup is not None and (carrier := value.getparent()) is not None:

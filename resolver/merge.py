@@ -31,7 +31,9 @@ from dataclasses import replace
 from .models import Finding, Link, Post
 
 Span = tuple[int, int]
-_TAGS_AND_SPACE = re.compile(r"<script\b.*?</script\s*>|<[^>]*>|\s+", re.DOTALL | re.IGNORECASE)
+# What a reader does not see: tags, scripts, white space. Possessive, so that a long gap is given up on at its
+# first visible character instead of being rewritten whole.
+_INVISIBLE = re.compile(r"(?:<script\b.*?</script\s*>|<[^>]*>|\s+)*+", re.DOTALL | re.IGNORECASE)
 
 
 def merge_posts(findings: Iterable[Finding], *, held: Collection[Span] = (), text: str | None = None) -> list[Finding]:
@@ -104,7 +106,8 @@ def _side_by_side(post: Post, others: list[Post], held: set[Span], text: str) ->
     (rule 3). The kept copy is the first displayed one, so none stands before it."""
     end = post.span[1]
     for c in sorted((c for c in others if c.embedded and c.span not in held), key=lambda c: c.span):
-        if c.span[0] >= end and not _TAGS_AND_SPACE.sub("", text[end : c.span[0]]):
+        gap = _INVISIBLE.match(text, end, c.span[0]) if c.span[0] >= end else None
+        if gap is not None and gap.end() == c.span[0]:
             end = max(end, c.span[1])
     return post if end == post.span[1] else replace(post, span=(post.span[0], end))
 
