@@ -20,9 +20,13 @@ if TYPE_CHECKING:
 
 @lru_cache(maxsize=1)
 def shortener_hosts() -> frozenset[str]:
-    """The curated shortener list, from ``resolver/data/shorteners.txt``."""
+    """The curated shortener list, from ``resolver/data/shorteners.txt`` (its header says what is listed).
+
+    Entries are whole hosts (``bit.ly``, ``on.wsj.com``); ``*.lnk.to`` stands for every host under ``lnk.to``.
+    """
     text = resources.files("resolver").joinpath("data/shorteners.txt").read_text("utf-8")
-    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+    entries = (line.split("#", 1)[0].strip().lower() for line in text.splitlines())
+    return frozenset(entry for entry in entries if entry)
 
 
 def host_of(url: str) -> str:
@@ -35,15 +39,24 @@ def host_of(url: str) -> str:
 
 @lru_cache(maxsize=65536)
 def shortener_host(url: str) -> str | None:
-    """The shortener a URL goes through (``"t.co"``, ``"bit.ly"``…), or None for an ordinary link."""
+    """The shortener a URL goes through (``"t.co"``, ``"bit.ly"``…), or None for an ordinary link.
+
+    The URL's host must *be* a listed host (a leading ``www.`` aside): a subdomain is another service
+    (``preview.redd.it`` serves images, ``redd.it`` redirects). Only hosts listed as ``*.name`` match
+    below ``name``, for services that issue their codes on subdomains (``artist.lnk.to/album``).
+    """
     host = host_of(url)
     if host.startswith("www."):
         host = host[4:]
     hosts = shortener_hosts()
     if host in hosts:
         return host
-    parent = host.split(".", 1)[-1] if "." in host else ""
-    return parent if parent in hosts and parent.count(".") >= 1 and parent not in ("goo.gl",) else None
+    dot = host.find(".")
+    while dot != -1:
+        if "*" + host[dot:] in hosts:
+            return host
+        dot = host.find(".", dot + 1)
+    return None
 
 
 _SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
