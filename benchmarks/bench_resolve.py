@@ -1,19 +1,19 @@
-"""Resolve benchmark: resolver against its peers on one loopback fake web, side by side in one run.
+"""Resolve benchmark: resolver against its peers on one loopback fake web, as whole processes, in one run.
 
     python benchmarks/bench_resolve.py [--links 1000] [--dup 0.3] [--latency 20] [--concurrency 50]
-                                       [--minet PATH_TO_MINET]
+                                       [--per-host 8] [--minet PATH] [--resolver NAME=PATH ...]
 
-Prints, for each contender: wall time (start-up included for CLIs), requests per link, connections
-opened, the ratio to the floor  unique × (hops + 1) × latency / concurrency, the ratio to minet's CLI, and
-whether every link came out right (status and final URL checked against the fake web's ground truth).
-Contenders: `resolver resolve` (CLI), resolver as a library, minet's CLI (when installed), a plain
-httpx.AsyncClient loop and a bare aiohttp loop (both follow HTTP redirects only: the floor's peers).
+Contenders, each a process timed from outside (start-up included; CPU and peak RSS from the kernel):
+`resolver resolve` (one or more executables, e.g. before/after a change), minet's CLI (when installed or
+given), and a bare aiohttp loop (benchmarks/peers/aiohttp_loop.py). Every contender gets the same
+concurrency and per-host limit. Prints the median wall time (min–max), CPU, peak RSS, links/s, the ratio to
+the floor  unique × (hops + 1) × latency / concurrency, requests per link, and how many distinct links came
+out wrong (status and final URL checked against the fake web's ground truth).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import csv
 import json
 import os
@@ -23,13 +23,14 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import fakeweb  # noqa: E402
+from harness import Sample, interleave, median, run_once, table  # noqa: E402
 
 
 def free_port() -> int:
@@ -58,137 +59,48 @@ def check(results: dict[str, tuple[str, str]], truth: dict[str, tuple[str, str]]
     return sum(1 for url, want in truth.items() if results.get(url) != want)
 
 
-# --- contenders ---------------------------------------------------------------------------------------
+# --- contenders: each one a whole process ------------------------------------------------------------
 
 
-def run_resolver_cli(links: list[str], workdir: Path, concurrency: int) -> dict[str, tuple[str, str]]:
-    source = workdir / "links.txt"
-    source.write_text("\n".join(links) + "\n")
-    out = workdir / "resolver.jsonl"
-    exe = shutil.which("resolver") or sys.executable
-    cmd = [exe] if exe != sys.executable else [sys.executable, "-m", "resolver"]
-    cmd += [
-        "resolve",
-        str(source),
-        "--allow-private",
-        "--no-cache",
-        "--concurrency",
-        str(concurrency),
-        "--quiet",
-        "--format",
-        "jsonl",
-        "-o",
-        str(out),
-    ]
-    subprocess.run(cmd, check=False, stdout=subprocess.DEVNULL)
+def resolver_cmd(exe: str, source: Path, out: Path, concurrency: int, per_host: int) -> list[str]:
+    return [exe, "resolve", str(source), "--allow-private", "--no-cache", "--concurrency", str(concurrency),
+            "--per-host", str(per_host), "--quiet", "--format", "jsonl", "-o", str(out)]  # fmt: skip
+
+
+def read_resolver(out: Path) -> dict[str, tuple[str, str]]:
     results: dict[str, tuple[str, str]] = {}
-    for line in out.read_text().splitlines():
-        r = json.loads(line)
-        if r["kind"] == "link":
+    if out.exists():
+        for line in out.read_text().splitlines():
+            r = json.loads(line)
+            if r["kind"] == "link":
+                results[r["url"]] = (r["status"], r["final_url"])
+    return results
+
+
+def minet_cmd(minet: str, source: Path, out: Path, concurrency: int, per_host: int) -> list[str]:
+    return [minet, "resolve", "url", "-i", str(source), "-t", str(concurrency), "--domain-parallelism",
+            str(per_host), "--follow-meta-refresh", "--retries", "3", "--silent", "-o", str(out)]  # fmt: skip
+
+
+def read_minet(out: Path) -> dict[str, tuple[str, str]]:
+    results: dict[str, tuple[str, str]] = {}
+    if out.exists():
+        with out.open(newline="") as fh:
+            for row in csv.DictReader(fh):
+                status = row.get("http_status") or ""
+                final = row.get("resolved_url") or row.get("resolved") or ""
+                ok = "dead" if status in ("404", "410") else ("ok" if status.startswith("2") else "error")
+                results[row["url"]] = (ok, final)
+    return results
+
+
+def read_loop(out: Path) -> dict[str, tuple[str, str]]:
+    results: dict[str, tuple[str, str]] = {}
+    if out.exists():
+        for line in out.read_text().splitlines():
+            r = json.loads(line)
             results[r["url"]] = (r["status"], r["final_url"])
     return results
-
-
-def run_resolver_library(links: list[str], concurrency: int) -> dict[str, tuple[str, str]]:
-    from resolver.net import HostLimiter, make_client
-    from resolver.pipeline import RunOptions, resolve_all
-    from resolver.resolve import ResolveOptions
-    from resolver.store import MemoryStore
-
-    async def go() -> dict[str, tuple[str, str]]:
-        options = RunOptions(
-            concurrency=concurrency, resolve=ResolveOptions(allow_private=True, limiter=HostLimiter(8))
-        )
-        async with make_client(allow_private=True, concurrency=concurrency) as client:
-            res = await resolve_all(links, client=client, store=MemoryStore(), options=options)
-        return {u: (r.status, r.final_url or "") for u, r in res.items()}
-
-    return asyncio.run(go())
-
-
-def run_minet_cli(minet: str, links: list[str], workdir: Path, concurrency: int) -> dict[str, tuple[str, str]]:
-    source = workdir / "links.csv"
-    with source.open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["url"])
-        writer.writerows([u] for u in links)
-    out = workdir / "minet.csv"
-    subprocess.run(
-        [
-            minet,
-            "resolve",
-            "url",
-            "-i",
-            str(source),
-            "-t",
-            str(concurrency),
-            "--domain-parallelism",
-            "8",
-            "--follow-meta-refresh",
-            "--retries",
-            "3",
-            "--silent",
-            "-o",
-            str(out),
-        ],
-        check=False,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    results: dict[str, tuple[str, str]] = {}
-    with out.open(newline="") as fh:
-        for row in csv.DictReader(fh):
-            status = row.get("http_status") or ""
-            final = row.get("resolved_url") or row.get("resolved") or ""
-            ok = "dead" if status in ("404", "410") else ("ok" if status.startswith("2") else "error")
-            results[row["url"]] = (ok, final)
-    return results
-
-
-def run_httpx_loop(links: list[str], concurrency: int) -> dict[str, tuple[str, str]]:
-    import httpx
-
-    async def go() -> dict[str, tuple[str, str]]:
-        sem = asyncio.Semaphore(concurrency)
-        out: dict[str, tuple[str, str]] = {}
-        limits = httpx.Limits(max_connections=concurrency)
-        async with httpx.AsyncClient(follow_redirects=True, limits=limits, timeout=15) as client:
-
-            async def one(url: str) -> None:
-                async with sem:
-                    for _ in range(4):
-                        r = await client.get(url)
-                        if r.status_code != 429:
-                            break
-                    out[url] = ("dead" if r.status_code == 404 else "ok", str(r.url))
-
-            await asyncio.gather(*(one(u) for u in links))
-        return out
-
-    return asyncio.run(go())
-
-
-def run_aiohttp_loop(links: list[str], concurrency: int) -> dict[str, tuple[str, str]]:
-    import aiohttp
-
-    async def go() -> dict[str, tuple[str, str]]:
-        sem = asyncio.Semaphore(concurrency)
-        out: dict[str, tuple[str, str]] = {}
-        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
-
-            async def one(url: str) -> None:
-                async with sem:
-                    for _ in range(4):
-                        async with session.get(url) as r:
-                            await r.read()
-                            if r.status != 429:
-                                break
-                    out[url] = ("dead" if r.status == 404 else "ok", str(r.url))
-
-            await asyncio.gather(*(one(u) for u in links))
-        return out
-
-    return asyncio.run(go())
 
 
 def main() -> None:
@@ -197,7 +109,10 @@ def main() -> None:
     parser.add_argument("--dup", type=float, default=0.3)
     parser.add_argument("--latency", type=float, default=20.0, help="milliseconds per response")
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--per-host", type=int, default=8, help="requests in flight to one host, for every contender")
     parser.add_argument("--minet", default=shutil.which("minet"), help="path to the minet command")
+    parser.add_argument("--resolver", action="append", default=[], metavar="NAME=PATH",
+                        help="resolver executables to time side by side (default: `resolver` on PATH)")  # fmt: skip
     parser.add_argument("--only", default="", help="comma-separated contenders to run")
     parser.add_argument("--repeat", type=int, default=3, help="runs per contender, interleaved; medians reported")
     args = parser.parse_args()
@@ -213,44 +128,62 @@ def main() -> None:
         floor = unique * 3 * (args.latency / 1000) / args.concurrency
         print(
             f"fake web: {args.links} links, {unique} unique, 2 hops, {args.latency:g} ms, concurrency "
-            f"{args.concurrency}; 5 % 429, 5 % dead, 2 % meta-refresh; floor {floor:.2f} s"
+            f"{args.concurrency}, per host {args.per_host} for every contender; 5 % 429, 5 % dead, 2 % meta-refresh;"
+            f" floor {floor:.2f} s"
         )
-        contenders = {
-            "resolver CLI": lambda wd: run_resolver_cli(links, wd, args.concurrency),
-            "resolver library": lambda wd: run_resolver_library(links, args.concurrency),
-            "minet CLI": (lambda wd: run_minet_cli(args.minet, links, wd, args.concurrency)) if args.minet else None,
-            "httpx loop": lambda wd: run_httpx_loop(links, args.concurrency),
-            "aiohttp loop": lambda wd: run_aiohttp_loop(links, args.concurrency),
-        }
+        work = Path(tempfile.mkdtemp(prefix="bench-resolve-"))
+        txt = work / "links.txt"
+        txt.write_text("\n".join(links) + "\n")
+        csv_source = work / "links.csv"
+        with csv_source.open("w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["url"])
+            writer.writerows([u] for u in links)
+
+        executables = {}
+        for spec in args.resolver or [shutil.which("resolver") or "resolver"]:
+            name, _, path = spec.partition("=")
+            executables[f"resolver CLI ({name})" if path else "resolver CLI"] = path or name
+        contenders: dict[str, tuple[list[str], Path, Callable[[Path], dict[str, tuple[str, str]]]]] = {}
+        for i, (name, exe) in enumerate(executables.items()):
+            out = work / f"resolver{i}.jsonl"
+            contenders[name] = (resolver_cmd(exe, txt, out, args.concurrency, args.per_host), out, read_resolver)
+        if args.minet:
+            out = work / "minet.csv"
+            contenders["minet CLI"] = (minet_cmd(args.minet, csv_source, out, args.concurrency, args.per_host), out,
+                                       read_minet)  # fmt: skip
+        out = work / "aiohttp.jsonl"
+        loop_cmd = [sys.executable, str(HERE / "peers" / "aiohttp_loop.py"), str(txt), str(out),
+                    str(args.concurrency), str(args.per_host)]  # fmt: skip
+        contenders["bare aiohttp loop"] = (loop_cmd, out, read_loop)
         only = {c.strip() for c in args.only.split(",") if c.strip()}
-        chosen = {n: f for n, f in contenders.items() if f is not None and (not only or n in only)}
-        runs: dict[str, list[tuple[float, float, int, int]]] = {n: [] for n in chosen}
-        for _ in range(args.repeat):  # interleaved, so a noisy moment hurts every contender alike
-            for name, fn in chosen.items():
-                server_stats(port)  # reset counters
-                with tempfile.TemporaryDirectory() as wd:
-                    start = time.perf_counter()
-                    results = fn(Path(wd))
-                    wall = time.perf_counter() - start
-                stats = server_stats(port)
-                runs[name].append((wall, stats["requests"] / args.links, stats["connections"], check(results, truth)))
-        rows = []
-        for name, samples in runs.items():
-            walls = sorted(s[0] for s in samples)
-            median = walls[len(walls) // 2]
-            rpl, conns, wrong = samples[-1][1], samples[-1][2], max(s[3] for s in samples)
-            rows.append((name, median, rpl, conns, wrong, walls[0], walls[-1]))
-        minet_wall = next((r[1] for r in rows if r[0] == "minet CLI"), None)
-        print(f"median of {args.repeat} interleaved runs")
-        print(
-            f"{'contender':18} {'wall s':>7} {'min-max':>11} {'req/link':>8} {'conns':>6} "
-            f"{'x floor':>8} {'x minet':>8}  wrong"
-        )
-        for name, wall, rpl, conns, wrong, lo, hi in rows:
-            vs_minet = f"{wall / minet_wall:8.2f}" if minet_wall else "       -"
-            spread = f"{lo:.2f}-{hi:.2f}"
-            print(f"{name:18} {wall:7.2f} {spread:>11} {rpl:8.2f} {conns:6d} {wall / floor:8.2f} {vs_minet}  {wrong}")
-        print("(httpx/aiohttp loops follow HTTP redirects only: they are expected to get the 2 % meta-refresh wrong)")
+        chosen = {n: c for n, c in contenders.items() if not only or n in only}
+
+        requests: dict[str, float] = {}
+        wrong: dict[str, int] = {}
+
+        def runner(name: str) -> Callable[[], Sample]:
+            cmd, out, read = chosen[name]
+
+            def run() -> Sample:
+                server_stats(port)  # reset the counters
+                out.unlink(missing_ok=True)
+                sample = run_once(cmd)
+                requests[name] = server_stats(port)["requests"] / args.links
+                wrong[name] = max(wrong.get(name, 0), check(read(out), truth))
+                return sample
+
+            return run
+
+        samples = interleave({name: runner(name) for name in chosen}, args.repeat)
+        print(f"whole processes, median of {args.repeat} interleaved runs after a warm-up")
+        print(table(samples, baseline=next(iter(chosen))))
+        print(f"{'contender':34} {'links/s':>8} {'x floor':>8} {'req/link':>8}  wrong")
+        for name, runs in samples.items():
+            wall = median([s.wall for s in runs])
+            print(f"{name:34} {args.links / wall:8.0f} {wall / floor:8.2f} {requests[name]:8.2f}  {wrong[name]}")
+        print("(the aiohttp loop follows HTTP redirects only: it is expected to get the 2 % meta-refresh wrong)")
+        shutil.rmtree(work, ignore_errors=True)
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -1,100 +1,153 @@
-"""Scan benchmark: resolver's scanner against a bare parse, side by side in one run.
+"""Scan benchmark: `resolver scan` against a bare parse, as whole processes, side by side in one run.
 
     python benchmarks/bench_scan.py [--corpus ../shared/corpus] [--repeat 5]
+                                    [--resolver NAME=PATH ...] [--big-mb 40]
 
-HTML: the corpus pages through `resolver.scan` versus a bare `BeautifulSoup(html, "lxml")` parse and a bare
-`lxml.html.document_fromstring` of the same decoded pages (the floor). Text: the corpus text copies, the
-seed and a synthetic text of copied embeds through `resolver.scan` versus urlextract's `find_urls` (if
-installed: `pip install -e '.[bench]'`). Prints MB/s and ratios; each figure is the best of --repeat runs
-(the machine is shared: the best run is the least disturbed one), contenders interleaved.
+HTML: the corpus pages through `resolver scan DIR --format jsonl -q` versus a process that does a bare
+`BeautifulSoup(html, "lxml")` parse of the same files (the peer) and one that does only lxml's parse (the
+floor). Text: the corpus text copies, the seed and a synthetic text of copied embeds through `resolver scan`
+versus urlextract's `find_urls` in a process of its own (if installed: `pip install -e '.[bench]'`). With
+--big-mb, one synthetic page of that size (article text, embeds and links) shows time and peak memory for
+a large page. Every figure is the median of --repeat interleaved runs after a warm-up round, timed from
+outside the process (start-up and imports included); peak RSS from the kernel. Several --resolver
+executables (e.g. before=/path/to/old/.venv/bin/resolver) are measured side by side in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
-import time
+import shutil
+import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from resolver.models import Document
-from resolver.read import decode
-from resolver.scan import scan
-
-ROOT = Path(__file__).resolve().parents[1]
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+from harness import Sample, interleave, run_once, table  # noqa: E402
 
 
-def best_of(repeat: int, fns: dict[str, Callable[[], None]]) -> dict[str, float]:
-    from resolver.dates import parse_embed_date
+def resolver_executables(specs: list[str]) -> dict[str, str]:
+    found = shutil.which("resolver")
+    if not specs:
+        if found is None:
+            raise SystemExit("no `resolver` on PATH: pip install -e . (or give --resolver NAME=PATH)")
+        return {"resolver scan": found}
+    out = {}
+    for spec in specs:
+        name, _, path = spec.partition("=")
+        out[f"resolver scan ({name})" if path else "resolver scan"] = path or name
+    return out
 
-    times = {name: float("inf") for name in fns}
-    for _ in range(repeat):
-        for name, fn in fns.items():
-            parse_embed_date.cache_clear()  # no run may profit from an earlier run's memo
-            start = time.perf_counter()
-            fn()
-            times[name] = min(times[name], time.perf_counter() - start)
-    return times
+
+def big_page(megabytes: float) -> str:
+    """An article-shaped page: paragraphs with links, a tweet embed every 40 paragraphs, until the size."""
+    head = "<!doctype html><html><head><title>big</title></head><body><nav><a href='/'>home</a></nav><article>"
+    parts = [head]
+    size, i = len(head), 0
+    while size < megabytes * 1e6:
+        if i % 40 == 0:
+            block = (
+                f'<blockquote class="twitter-tweet"><p lang="en">Post number {i} https://t.co/abc{i} '
+                f'pic.twitter.com/p{i}</p>&mdash; Someone (@someone) <a href="https://twitter.com/someone/'
+                f'status/{1900000000000000000 + i}">March 14, 2025</a></blockquote>'
+            )
+        else:
+            block = (
+                f"<p>Paragraph {i} of the article says something at length, with a "
+                f'<a href="https://example.org/story/{i}?utm_source=x">link</a> and a bare '
+                f"https://bit.ly/b{i} in its text, then goes on for a while longer.</p>\n"
+            )
+        parts.append(block)
+        size += len(block)
+        i += 1
+    parts.append("</article><footer><a href='/about'>about</a></footer></body></html>")
+    return "".join(parts)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--resolver", action="append", default=[], metavar="NAME=PATH")
+    parser.add_argument("--big-mb", type=float, default=0.0, help="also scan one synthetic page of this size")
     args = parser.parse_args()
 
     pages = sorted((args.corpus / "pages").glob("*.html"))
     if not pages:
         raise SystemExit(f"no pages under {args.corpus}/pages (give --corpus)")
-    raw = [p.read_bytes() for p in pages]
-    html_mb = sum(map(len, raw)) / 1e6
-    texts = [decode(b) for b in raw]
-    docs = [Document(str(p), t, "html") for p, t in zip(pages, texts, strict=True)]
+    executables = resolver_executables(args.resolver)
+    py = sys.executable
+    html_mb = sum(p.stat().st_size for p in pages) / 1e6
 
-    import lxml.html
-    from bs4 import BeautifulSoup
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        pages_dir = work / "pages"
+        pages_dir.mkdir()
+        for p in pages:
+            shutil.copy(p, pages_dir / p.name)
+        copies = sorted(str(p) for p in pages_dir.iterdir())
+        out = work / "out"
 
-    scan(docs[0])  # warm: one-time regex compilation and the TLD list
-    html_times = best_of(
-        args.repeat,
-        {
-            "resolver scan": lambda: [scan(d) for d in docs],
-            "bs4 + lxml parse": lambda: [BeautifulSoup(t, "lxml") for t in texts],
-            "lxml parse": lambda: [lxml.html.document_fromstring(t) for t in texts],
-        },
-    )
-    print(f"HTML: {len(pages)} pages, {html_mb:.1f} MB")
-    base = html_times["bs4 + lxml parse"]
-    for name, secs in html_times.items():
-        print(f"  {name:18} {html_mb / secs:7.1f} MB/s   {base / secs:5.2f}x bs4+lxml")
+        def scan_cmd(exe: str, *sources: str) -> list[str]:
+            return [exe, "scan", *sources, "--format", "jsonl", "-q"]
 
-    text_files = sorted((args.corpus / "text").glob("*"))
-    seed = ROOT.parent / "shared" / "seed"
-    text_files += sorted(seed.glob("*.txt")) if seed.is_dir() else []
-    corpus_texts = [Document(str(p), decode(p.read_bytes()), "text") for p in text_files]
-    dense = (ROOT / "tests" / "fixtures" / "copied.txt").read_text() * 400
-    suites = {
-        "corpus text copies + seed": corpus_texts,
-        "synthetic, a copied post every 160 chars": [Document("synthetic", dense, "text")],
-    }
-    try:
-        from urlextract import URLExtract
+        contenders = {
+            name: (lambda exe=exe: run_once(scan_cmd(exe, str(pages_dir)), stdout=out))
+            for name, exe in executables.items()
+        }
+        contenders["bs4 + lxml parse"] = lambda: run_once([py, str(HERE / "peers" / "bs4_parse.py"), *copies])
+        contenders["lxml parse (floor)"] = lambda: run_once([py, str(HERE / "peers" / "lxml_parse.py"), *copies])
+        samples = interleave(contenders, args.repeat)
+        print(f"HTML: {len(pages)} corpus pages, {html_mb:.1f} MB; whole processes, median of {args.repeat}")
+        print(table(samples, baseline="bs4 + lxml parse", size=html_mb))
 
-        extractor: Any = URLExtract()
-        extractor.find_urls("warm up https://example.com")
-    except ImportError:
-        extractor = None
-        print("(urlextract not installed: pip install -e '.[bench]')")
-    for title, text_docs in suites.items():
-        text_mb = sum(len(d.text.encode()) for d in text_docs) / 1e6
-        fns: dict[str, Callable[[], None]] = {"resolver scan": lambda docs=text_docs: [scan(d) for d in docs]}
-        if extractor is not None:
-            fns["urlextract"] = lambda docs=text_docs: [extractor.find_urls(d.text) for d in docs]
-        text_times = best_of(args.repeat * 4, fns)
-        print(f"text, {title}: {len(text_docs)} documents, {text_mb:.2f} MB")
-        for name, secs in text_times.items():
-            ratio = f"   {text_times['urlextract'] / secs:5.1f}x urlextract" if "urlextract" in text_times else ""
-            print(f"  {name:18} {text_mb / secs:7.2f} MB/s{ratio}")
+        text_files = sorted((args.corpus / "text").glob("*"))
+        seed_dir = ROOT.parent / "shared" / "seed"
+        text_files += sorted(seed_dir.glob("*.txt")) if seed_dir.is_dir() else []
+        text_dir = work / "text"
+        text_dir.mkdir()
+        for p in text_files:
+            shutil.copy(p, text_dir / p.name)
+        synthetic = work / "synthetic.txt"
+        synthetic.write_text((ROOT / "tests" / "fixtures" / "copied.txt").read_text() * 4000)
+        try:
+            import urlextract  # noqa: F401
+
+            have_urlextract = True
+        except ImportError:
+            have_urlextract = False
+            print("(urlextract not installed: pip install -e '.[bench]')")
+        for title, files in (
+            ("corpus text copies + seed", sorted(str(p) for p in text_dir.iterdir())),
+            ("synthetic, a copied post every 160 chars", [str(synthetic)]),
+        ):
+            mb = sum(Path(f).stat().st_size for f in files) / 1e6
+            text_contenders = {
+                name: (lambda exe=exe, files=files: run_once(scan_cmd(exe, *files), stdout=out))
+                for name, exe in executables.items()
+            }
+            if have_urlextract:
+                text_contenders["urlextract"] = lambda files=files: run_once(
+                    [py, str(HERE / "peers" / "urlextract_find.py"), *files], stdout=out
+                )
+            text_samples = interleave(text_contenders, args.repeat)
+            print(f"\ntext, {title}: {len(files)} files, {mb:.2f} MB")
+            base = "urlextract" if have_urlextract else next(iter(text_contenders))
+            print(table(text_samples, baseline=base, size=mb))
+
+        if args.big_mb:
+            page = work / "big.html"
+            page.write_text(big_page(args.big_mb))
+            mb = page.stat().st_size / 1e6
+            big: dict[str, Callable[[], Sample]] = {}
+            for name, exe in executables.items():
+                big[name] = lambda exe=exe: run_once(scan_cmd(exe, str(page)), stdout=out)
+            big["bs4 + lxml parse"] = lambda: run_once([py, str(HERE / "peers" / "bs4_parse.py"), str(page)])
+            big_samples = interleave(big, max(1, args.repeat // 2))
+            print(f"\none synthetic page of {mb:.1f} MB")
+            print(table(big_samples, baseline="bs4 + lxml parse", size=mb))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from .errors import BlockedError, CassetteMissError, FetchError, ResolverError, 
 from .models import Document, Hop, Link, Media, Post, PostMeta, Resolution, ResolvedRecord
 from .read import decode, detect_kind, read_source
 from .scan import scan
+from .urls import canonical_url
 
 __all__ = [
     "BlockedError",
@@ -29,6 +30,7 @@ __all__ = [
     "SourceError",
     "StoreError",
     "__version__",
+    "canonical_url",
     "decode",
     "detect_kind",
     "read_source",

@@ -17,21 +17,26 @@ For every cited source (a link's canonical URL, a post's canonical URL):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import time
-from collections.abc import Awaitable, Callable
+import zlib
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import urlencode
 
 import httpx
 
-from .errors import FetchError
+from .errors import FetchError, ResolverError
 from .models import ResolvedRecord
-from .store import Store
+from .net import Deadline, within
+from .store import Ledger, Store
 
+DEADLINE_REACHED = "the run's deadline was reached first"
+_NOTHING_YET: dict[str, Any] = {"wayback_url": None, "archived_at": None, "saved": False, "warc": None, "error": None}
 CDX = "https://web.archive.org/cdx/search/cdx"
 SPN = "https://web.archive.org/save"
 Sleep = Callable[[float], Awaitable[None]]
@@ -239,7 +244,7 @@ class Archiver:
             raise ArchiveError(f"Save Page Now job {job} did not finish within {self.options.spn_timeout:g} s")
 
     async def archive(self, url: str) -> dict[str, Any]:
-        result: dict[str, Any] = {"wayback_url": None, "archived_at": None, "saved": False, "warc": None, "error": None}
+        result: dict[str, Any] = dict(_NOTHING_YET)
         try:
             capture = await self.lookup(url) if self.options.lookup else None
             stale = capture is None or (
@@ -290,23 +295,46 @@ def cited_url(record: ResolvedRecord) -> str | None:
 
 
 async def archive_records(
-    records: list[ResolvedRecord], archiver: Archiver, warc: WarcRecorder | None = None
+    records: list[ResolvedRecord],
+    archiver: Archiver,
+    warc: WarcRecorder | None = None,
+    *,
+    deadline: Deadline | None = None,
 ) -> list[ResolvedRecord]:
-    """Each record gains an ``archive`` object; every distinct cited source is archived once."""
+    """Each record gains an ``archive`` object; every distinct cited source is archived once.
+
+    ``deadline`` (the run's) bounds the whole phase: a source still being archived when it passes gets
+    ``archive.error`` "the run's deadline was reached first", and no capture starts after it."""
     urls = list(dict.fromkeys(u for r in records if (u := cited_url(r))))
     results: dict[str, dict[str, Any]] = {}
 
     async def one(url: str) -> None:
         results[url] = await archiver.archive(url)
 
-    await asyncio.gather(*(one(u) for u in urls))
+    tasks = [asyncio.ensure_future(one(u)) for u in urls]
+    if tasks:
+        _, pending = await asyncio.wait(tasks, timeout=deadline.remaining() if deadline else None)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+    for source in urls:
+        results.setdefault(source, {**_NOTHING_YET, "error": DEADLINE_REACHED})
     if warc is not None:
         for record in records:
             url = cited_url(record)
             if url is None or url not in results or results[url]["warc"] is not None:
                 continue
             try:
-                results[url]["warc"] = await warc.capture(record)
+                if deadline is not None and deadline.passed:
+                    raise TimeoutError
+                capture = warc.capture(record)
+                results[url]["warc"] = await (within(deadline.remaining(), capture) if deadline else capture)
+            except (TimeoutError, asyncio.TimeoutError):  # only the run's deadline bounds this step
+                note = f"warc: {DEADLINE_REACHED}"
+                results[url]["error"] = f"{results[url]['error']}; {note}" if results[url]["error"] else note
+            except WarcError as exc:
+                note = str(exc)
+                results[url]["error"] = f"{results[url]['error']}; {note}" if results[url]["error"] else note
             except (FetchError, httpx.HTTPError, OSError) as exc:
                 note = f"warc: {type(exc).__name__}: {exc}"
                 results[url]["error"] = f"{results[url]['error']}; {note}" if results[url]["error"] else note
@@ -316,22 +344,72 @@ async def archive_records(
 # --- WARC ------------------------------------------------------------------------------------------------
 
 
+class WarcError(ResolverError):
+    """The WARC could not be written (a full disk, …); the message goes on the record's ``archive.error``."""
+
+
 class WarcRecorder:
-    """Writes request/response records for a cited source's chain (each hop, then the page) with warcio."""
+    """Writes request/response records for a cited source's chain (each hop, then the page) with warcio.
+
+    What a kill or a full disk leaves is repaired when the file is opened: every record is written with one
+    ``write`` and its end noted in the store, so the file is checked from the last end known to be whole;
+    a torn record after it is cut off (``repaired`` says so), whole records the store did not hear of are
+    taken in. The store remembers which URL went to which record of this file, so a re-run never writes a
+    URL twice. A failed write is undone and ends the WARC's part of the run (``broken``).
+    """
 
     def __init__(
-        self, path: Path, client: httpx.AsyncClient, *, allow_private: bool = False, max_body: int = 32 * 1024 * 1024
+        self,
+        path: Path,
+        client: httpx.AsyncClient,
+        *,
+        allow_private: bool = False,
+        max_body: int = 32 * 1024 * 1024,
+        store: Ledger | None = None,
     ) -> None:
-        from warcio.warcwriter import WARCWriter
+        from .store import MemoryStore
 
         self.path = path
         self.client = client
         self.allow_private = allow_private
         self.max_body = max_body
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = path.open("ab")
-        self._writer = WARCWriter(self._file, gzip=path.suffix == ".gz" or path.name.endswith(".warc.gz"))
-        self._written: dict[str, str] = {}
+        self.gzip = path.suffix == ".gz" or path.name.endswith(".warc.gz")
+        self.store: Ledger = store if store is not None else MemoryStore()
+        self.repaired: str | None = None
+        self.broken: str | None = None
+        try:
+            if path.exists() and not path.is_file():  # a device or a FIFO cannot be checked, cut or resumed
+                raise OSError(0, "not a regular file")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._key = str(path.resolve())
+            self._written = self._check_tail()
+            self._file = path.open("ab")
+        except OSError as exc:
+            raise WarcError(f"cannot use the WARC {path}: {exc.strerror or exc}") from None
+
+    def _check_tail(self) -> dict[str, str]:
+        """Cut a torn last record off; return URL → record id of every response the file holds."""
+        size = self.path.stat().st_size if self.path.exists() else 0
+        known = self.store.warc_end(self._key) or 0
+        if known > size:  # shorter than when we last wrote: replaced or cut by someone else
+            self.store.forget_warc(self._key)
+            known = 0
+        written = self.store.warc_captures(self._key) if known else {}
+        good = known
+        with self.path.open("rb") if size else open(os.devnull, "rb") as handle:
+            for _start, end, headers in whole_records(handle, known, gzip=self.gzip):
+                if headers.get("warc-type") == "response":
+                    url, record_id = headers.get("warc-target-uri"), headers.get("warc-record-id")
+                    if url and record_id and url not in written:
+                        written[url] = record_id
+                        self.store.note_warc_capture(self._key, url, record_id, end)
+                good = end
+        if good < size:
+            if good == 0 and not _looks_like_warc(self.path, self.gzip):
+                raise OSError(0, "it is not a WARC file; refusing to append to it")
+            os.truncate(self.path, good)
+            self.repaired = f"{self.path}: cut off a torn record at its end ({size - good} bytes) left by a stopped run"
+        return written
 
     def close(self) -> None:
         self._file.close()
@@ -351,11 +429,15 @@ class WarcRecorder:
             if url in self._written:
                 last_id = self._written[url]
                 continue
+            if self.broken:
+                raise WarcError(self.broken)
             response = await fetch_once(
                 self.client, url, max_body=self.max_body, allow_private=self.allow_private, read_body=lambda _: True
             )
+            if url in self._written:  # another task wrote it while this one was fetching
+                last_id = self._written[url]
+                continue
             last_id = self._write(url, response)
-            self._written[url] = last_id
         return {"file": str(self.path), "record_id": last_id} if last_id else None
 
     def _write(self, url: str, response: Any) -> str:
@@ -363,6 +445,7 @@ class WarcRecorder:
         from urllib.parse import urlsplit
 
         from warcio.statusandheaders import StatusAndHeaders
+        from warcio.warcwriter import WARCWriter
 
         # httpx hands over decoded bodies: drop the encodings that no longer apply and state the true length.
         headers = [
@@ -373,19 +456,112 @@ class WarcRecorder:
         headers.append(("Content-Length", str(len(response.body))))
         reason = response.reason or "OK"
         http_headers = StatusAndHeaders(f"{response.status} {reason}", headers, protocol="HTTP/1.1")
-        response_record = self._writer.create_warc_record(
+        buffer = BytesIO()
+        writer = WARCWriter(buffer, gzip=self.gzip)
+        response_record = writer.create_warc_record(
             url, "response", payload=BytesIO(response.body), length=len(response.body), http_headers=http_headers
         )
         parts = urlsplit(url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         sent = list(response.request_headers.multi_items()) if response.request_headers is not None else []
         request_headers = StatusAndHeaders(f"GET {target} HTTP/1.1", sent, is_http_request=True)
-        request_record = self._writer.create_warc_record(
+        request_record = writer.create_warc_record(
             url, "request", payload=BytesIO(b""), length=0, http_headers=request_headers
         )
         record_id = str(response_record.rec_headers.get_header("WARC-Record-ID"))
         request_record.rec_headers.add_header("WARC-Concurrent-To", record_id)
-        self._writer.write_record(response_record)
-        self._writer.write_record(request_record)
-        self._file.flush()
+        writer.write_record(response_record)
+        writer.write_record(request_record)
+        start = self._file.tell()
+        try:  # the pair in one write: a kill leaves the file whole or with one torn tail, never a gap
+            self._file.write(buffer.getvalue())
+            self._file.flush()
+        except OSError as exc:
+            self.broken = f"warc: not written: {exc.strerror or exc}"
+            with contextlib.suppress(OSError):
+                self._file.truncate(start)  # undo the part that made it, so the file stays whole
+            raise WarcError(self.broken) from None
+        end = self._file.tell()
+        self._written[url] = record_id
+        self.store.note_warc_capture(self._key, url, record_id, end)
         return record_id
+
+
+def whole_records(handle: BinaryIO, start: int, *, gzip: bool) -> Iterator[tuple[int, int, dict[str, str]]]:
+    """(start, end, WARC headers) of each whole record from ``start`` on; stops at the first torn one."""
+    handle.seek(start)
+    position = start
+    while True:
+        found = _next_gzip_member(handle, position) if gzip else _next_plain_record(handle, position)
+        if found is None:
+            return
+        end, block = found
+        headers = _whole_warc_record(block, plain_end_checked=not gzip)
+        if headers is None:
+            return
+        yield position, end, headers
+        position = end
+        handle.seek(position)
+
+
+def _next_gzip_member(handle: BinaryIO, position: int) -> tuple[int, bytes] | None:
+    decompressor = zlib.decompressobj(wbits=31)
+    out = bytearray()
+    consumed = 0
+    while not decompressor.eof:
+        chunk = handle.read(1 << 16)
+        if not chunk:
+            return None  # the member never ended: torn
+        consumed += len(chunk)
+        try:
+            out += decompressor.decompress(chunk)
+        except zlib.error:
+            return None
+    return position + consumed - len(decompressor.unused_data), bytes(out)
+
+
+def _next_plain_record(handle: BinaryIO, position: int) -> tuple[int, bytes] | None:
+    head = handle.read(1 << 16)
+    split = head.find(b"\r\n\r\n")
+    if not head.startswith(b"WARC/") or split < 0:
+        return None
+    length = _content_length(head[:split])
+    if length is None:
+        return None
+    total = split + 4 + length + 4
+    block = head[:total] if len(head) >= total else head + handle.read(total - len(head))
+    if len(block) < total:
+        return None
+    return position + total, block
+
+
+def _whole_warc_record(block: bytes, *, plain_end_checked: bool) -> dict[str, str] | None:
+    """The headers of a complete WARC record (header block, Content-Length bytes, CRLF CRLF), else None."""
+    split = block.find(b"\r\n\r\n")
+    if not block.startswith(b"WARC/") or split < 0:
+        return None
+    length = _content_length(block[:split])
+    if length is None or len(block) < split + 4 + length + 4 or block[split + 4 + length :][:4] != b"\r\n\r\n":
+        return None
+    headers: dict[str, str] = {}
+    for line in block[:split].decode("utf-8", "replace").split("\r\n")[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return headers
+
+
+def _content_length(header_block: bytes) -> int | None:
+    for line in header_block.split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            try:
+                return int(value.strip())
+            except ValueError:
+                return None
+    return None
+
+
+def _looks_like_warc(path: Path, gzip: bool) -> bool:
+    with path.open("rb") as handle:
+        head = handle.read(5)
+    return head.startswith(b"\x1f\x8b") if gzip else head.startswith(b"WARC/")

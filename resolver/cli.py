@@ -1,33 +1,49 @@
 """The command line: options → reader, client, store → pipeline → output; errors → exit codes.
 
-Exit codes (CONTRACT.md): 0 every item reached a final answer (ok or dead); 1 some item ended in
-``error`` or ``blocked``; 2 bad usage or an unreadable source (the other sources are still processed).
+Exit codes (CONTRACT.md for 0, 1 and 2; the rest are sysexits.h's): 0 every item reached a final answer
+(ok or dead); 1 some item ended in ``error`` or ``blocked``, or a source could not be archived — worth
+retrying later; 2 bad usage, unreadable input, or a cache or output that could not be used or written (the
+other sources are still processed); 70 an internal error (a bug); 75 another run holds the lock (try
+later); 130 interrupted; 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import logging
 import sys
-from collections.abc import AsyncIterator, Coroutine, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import httpx
 import typer
 
 from . import __version__, defaults
-from .errors import ResolverError, SourceError
-from .models import Document, ResolvedRecord
-from .output import Format, open_output, write_records
+from .errors import OutputError, ResolverError, SourceError, StoreError
+from .models import Document, Finding, ResolvedRecord
+from .output import Format, open_output, write_bytes, write_records
 from .pipeline import RunOptions, Stats
-from .read import expand_sources, read_source
+from .read import MAX_SOURCE_BYTES, expand_sources, parse_size, read_source
 from .scan import LinkFilter, scan
 from .store import Freshness, MemoryStore, SQLiteStore, Store
 
 T = TypeVar("T")
+
+EXIT_OK = 0
+EXIT_RETRY = 1  # some item ended in error or blocked, or a source could not be archived
+EXIT_INPUT = 2  # bad usage, unreadable input, an unusable cache, an output that could not be written
+EXIT_SOFTWARE = 70  # EX_SOFTWARE: an internal error
+EXIT_TEMPFAIL = 75  # EX_TEMPFAIL: another run holds the lock
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM, as a shell reports a process that SIGTERM ended
+
+if TYPE_CHECKING:
+    from .net import Deadline
 
 app = typer.Typer(
     name="resolver",
@@ -36,8 +52,11 @@ app = typer.Typer(
         "with the posts' metadata.\n\n"
         "SOURCE is a file, a directory (its .html .htm .md .markdown .txt files, recursively), an http(s) "
         "URL of an article, or - for standard input.\n\n"
-        "Exit codes: 0 all answers final (ok/dead); 1 some error/blocked; 2 bad usage or unreadable input."
+        "Exit codes: 0 all answers final (ok/dead); 1 some error/blocked or archive error (retry later); "
+        "2 bad usage, unreadable input, or a cache or output that could not be used (needs a human); "
+        "70 internal error (a bug); 75 another run holds the lock (try later); 130 interrupted; 143 terminated."
     ),
+    pretty_exceptions_enable=False,
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
@@ -76,7 +95,15 @@ FormatOpt = Annotated[
         show_default=False,
     ),
 ]
-OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write here atomically instead of to stdout.")]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write here instead of to stdout: a regular file atomically (temporary file, fsync, rename), a "
+        "device or FIFO directly. A failed write exits 2.",
+    ),
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary line.")]
 InputOpt = Annotated[
     InputFormat | None,
@@ -88,9 +115,74 @@ WholePageOpt = Annotated[
 ]
 AllowPrivateOpt = Annotated[
     bool,
-    typer.Option("--allow-private", help="Allow loopback, private, link-local and other non-public addresses."),
+    typer.Option(
+        "--allow-private",
+        help="Allow loopback, private, link-local and other non-public addresses (all of them; see --allow-host).",
+    ),
 ]
-TimeoutOpt = Annotated[float, typer.Option("--timeout", help="Seconds per request.", min=0.1)]
+
+
+def _check_allow_hosts(values: list[str] | None) -> list[str]:
+    from .guard import AllowRule
+
+    for value in values or []:
+        try:
+            AllowRule.parse(value)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    return values or []
+
+
+AllowHostOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--allow-host",
+        help=(
+            "Allow this one non-public host (repeatable): a name (cms.intranet, *.intranet.example), an address "
+            "or a network (10.1.2.3, 10.0.0.0/8, [fd00::1]), optionally :PORT."
+        ),
+        callback=_check_allow_hosts,
+        metavar="HOST",
+        show_default=False,
+    ),
+]
+TimeoutOpt = Annotated[
+    float,
+    typer.Option(
+        "--timeout",
+        help=(
+            "Seconds one request may take in all (connect, headers, body). One item - a link with all its "
+            "hops, retries and waits, or one post's metadata - gets 4 times that; a Retry-After longer than "
+            "30 s ends the item as error at once."
+        ),
+        min=0.1,
+    ),
+]
+MaxSourceSizeOpt = Annotated[
+    str,
+    typer.Option(
+        "--max-source-size",
+        help="Refuse a source (file, stdin, fetched article) larger than this: bytes, or with K, M, G (powers "
+        "of 1024). Only regular files and stdin are read.",
+    ),
+]
+
+
+def _max_bytes(value: str) -> int:
+    try:
+        return parse_size(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a size like 64M, 512K or 1048576") from None
+
+
+def _write_output(output: Path | None, fmt: Format, records: Iterable[dict[str, Any]]) -> int:
+    """Write the records; a write that fails (full disk, closed pipe, …) is one line and exit 2."""
+    try:
+        with open_output(str(output) if output else None) as stream:
+            return write_records(records, fmt, stream)
+    except OutputError as exc:
+        _error(str(exc))
+        raise typer.Exit(EXIT_INPUT) from None
 
 
 def _version(value: bool) -> None:
@@ -122,14 +214,21 @@ _LOG_JSON = False
 
 def _log(event: str, message: str, **fields: Any) -> None:
     """One line on stderr: human text, or one JSON object per line with --log-format json."""
+    message = " ".join(message.split())  # one line, whatever the message carried
     if _LOG_JSON:
         import json
         import time as _time
 
         record = {"time": _time.strftime("%Y-%m-%dT%H:%M:%SZ", _time.gmtime()), "event": event, "message": message}
-        typer.echo(json.dumps({**record, **fields}, ensure_ascii=False), err=True)
+        line = json.dumps({**record, **fields}, ensure_ascii=False, default=str)
     else:
-        typer.echo(f"resolver: {message}", err=True)
+        line = f"resolver: {message}"
+    with contextlib.suppress(OSError, ValueError):  # a closed stderr must not turn a result into a crash
+        typer.echo(line, err=True)
+
+
+def _warn(message: str, **fields: Any) -> None:
+    _log("warning", f"warning: {message}", **fields)
 
 
 def _error(message: str, **fields: Any) -> None:
@@ -151,6 +250,47 @@ def _set_log_format(fmt: LogFormat) -> None:
     _LOG_JSON = fmt is LogFormat.json
 
 
+class _LogHandler(logging.Handler):
+    """Library log records (asyncio, aiohttp, …) as our one-line stderr lines: no multi-line dumps."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with contextlib.suppress(Exception):
+            text = record.getMessage()
+            fields: dict[str, Any] = {"logger": record.name, "level": record.levelname.lower()}
+            if record.exc_info and record.exc_info[1] is not None:
+                exc = record.exc_info[1]
+                text = f"{text}: {type(exc).__name__}: {exc}"
+                fields["exception"] = type(exc).__name__
+            _log("log", f"{record.name}: {text}", **fields)
+
+
+def _route_diagnostics() -> None:
+    """Send warnings, library logging and unraisable exceptions through ``_log`` (idempotent)."""
+    import warnings
+
+    root = logging.getLogger()
+    if not any(isinstance(h, _LogHandler) for h in root.handlers):
+        root.addHandler(_LogHandler(level=logging.WARNING))
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: Any = None,
+        line: str | None = None,
+    ) -> None:
+        _log("warning", f"warning: {category.__name__}: {message} ({Path(filename).name}:{lineno})")
+
+    warnings.showwarning = show
+
+    def unraisable(info: Any) -> None:
+        exc = info.exc_value
+        _log("internal_error", f"internal error (ignored): {type(exc).__name__}: {exc}", exception=type(exc).__name__)
+
+    sys.unraisablehook = unraisable
+
+
 class SourceReader:
     """Reads every SOURCE in turn, reporting a bad one on stderr and going on; remembers failures."""
 
@@ -162,39 +302,65 @@ class SourceReader:
         allow_private: bool = False,
         timeout: float = 30.0,
         quiet: bool = False,
+        max_bytes: int = MAX_SOURCE_BYTES,
+        allow_hosts: tuple[str, ...] = (),
+        cassette: Path | None = None,
+        deadline: Deadline | None = None,
     ) -> None:
         self.sources = list(expand_sources(sources))
+        self.max_bytes = max_bytes
         self.kind = input_format.value if input_format else None
         self.allow_private = allow_private
+        self.allow_hosts = allow_hosts
+        self.cassette = cassette  # URL sources are replayed too: no request leaves a --cassette run
+        self.deadline = deadline
         self.timeout = timeout
         self.quiet = quiet
         self.failed = 0
         self.max_articles = 500  # per feed or sitemap
 
+    def follow(self, settings: NetSettings) -> None:
+        """Fetch URL sources the run's way: its allowed hosts, its cassette, its deadline."""
+        self.allow_hosts, self.cassette, self.deadline = settings.allow_hosts, settings.cassette, settings.ends
+
     def _fetch(self, url: str) -> tuple[bytes, str | None, str]:
         from .net import fetch_article
 
         try:
-            return fetch_article(url, allow_private=self.allow_private, timeout=self.timeout)
+            return fetch_article(
+                url,
+                allow_private=self.allow_private,
+                allow_hosts=self.allow_hosts,
+                timeout=self.timeout,
+                transport=_replay(self.cassette),
+                deadline=self.deadline,
+                max_bytes=self.max_bytes,
+            )
         except ResolverError as exc:
             raise SourceError(url, str(exc)) from None
         except Exception as exc:  # network failures of every kind end as one line
             raise SourceError(url, f"could not fetch: {exc or type(exc).__name__}") from None
 
     def __iter__(self) -> Iterator[Document]:
-        from .read import document, feed_entries, feed_kind
+        from .read import document
 
         queue = list(self.sources)
         feeds_left = 20  # a sitemap index may list sitemaps; bounded, so a hostile index cannot loop us
         for source in _progress(queue, quiet=self.quiet, label="reading"):
             try:
                 if not source.startswith(("http://", "https://")):
-                    yield read_source(source, kind=self.kind, fetch=self._fetch)  # type: ignore[arg-type]
+                    yield read_source(source, kind=self.kind, fetch=self._fetch, max_bytes=self.max_bytes)  # type: ignore[arg-type]
                     continue
                 data, content_type, final_url = self._fetch(source)
-                if feed_kind(data) and feeds_left > 0:
+                from .feeds import detect, walk  # imported only when a URL is read
+
+                if detect(data, final_url) and feeds_left > 0:
                     feeds_left -= 1
-                    entries = feed_entries(data, final_url)[: self.max_articles]
+                    problems: list[SourceError] = []  # a sitemap of an index that fails: reported, not fatal
+                    entries = walk(data, final_url, self._fetch, on_error=problems.append)[: self.max_articles]
+                    for problem in problems:
+                        self.failed += 1
+                        _error(str(problem), source=problem.source)
                     if not entries:
                         raise SourceError(source, "a feed or sitemap that lists no articles")
                     queue.extend(e for e in entries if e not in queue)
@@ -208,7 +374,7 @@ class SourceReader:
 
 def _progress(items: list[str], *, quiet: bool, label: str) -> Iterator[str]:
     """A progress bar on stderr, only on a terminal, only for more than a handful of items."""
-    if quiet or len(items) < 5 or not sys.stderr.isatty():
+    if quiet or _LOG_JSON or len(items) < 5 or not sys.stderr.isatty():
         yield from items
         return
     from rich.progress import Progress
@@ -236,13 +402,27 @@ def scan_command(
     links: LinksOpt = LinksChoice.all,
     whole_page: WholePageOpt = False,
     allow_private: AllowPrivateOpt = False,
+    allow_host: AllowHostOpt = None,
     timeout: TimeoutOpt = 30.0,
+    max_source_size: MaxSourceSizeOpt = "64M",
+    log_format: LogFormatOpt = LogFormat.text,
+    cassette: CassetteOpt = None,
 ) -> None:
     """Find embedded posts and links. Touches the network only to fetch a SOURCE given as a URL.
 
     Example: resolver scan article.html --links short --format table
     """
-    reader = SourceReader(sources, input_format, allow_private=allow_private, timeout=timeout, quiet=quiet)
+    _set_log_format(log_format)
+    reader = SourceReader(
+        sources,
+        input_format,
+        allow_private=allow_private,
+        timeout=timeout,
+        quiet=quiet,
+        max_bytes=_max_bytes(max_source_size),
+        allow_hosts=tuple(allow_host or ()),
+        cassette=cassette,
+    )
     fmt = _format_for(format, output)
     link_filter: LinkFilter = links.value
 
@@ -256,11 +436,10 @@ def scan_command(
                 continue
             yield from (f.to_dict() for f in findings)
 
-    with open_output(str(output) if output else None) as stream:
-        count = write_records(records(), fmt, stream)
+    count = _write_output(output, fmt, records())
     if not quiet and sys.stderr.isatty():
-        typer.echo(f"resolver: {count} records from {len(reader.sources) - reader.failed} sources", err=True)
-    raise typer.Exit(2 if reader.failed else 0)
+        _log("summary", f"{count} records from {len(reader.sources) - reader.failed} sources", records=count)
+    raise typer.Exit(EXIT_INPUT if reader.failed else EXIT_OK)
 
 
 CacheOpt = Annotated[
@@ -281,7 +460,14 @@ CassetteOpt = Annotated[
     ),
 ]
 DeadlineOpt = Annotated[
-    float | None, typer.Option("--deadline", help="Seconds for the whole run; unfinished items end as errors.")
+    float | None,
+    typer.Option(
+        "--deadline",
+        help=(
+            "Seconds for the whole run - fetching URL sources, resolving, post metadata, archiving; "
+            "unfinished items end as errors."
+        ),
+    ),
 ]
 RetriesOpt = Annotated[int, typer.Option("--retries", help="Extra tries for 408, 429, 5xx and network errors.", min=0)]
 
@@ -299,6 +485,20 @@ class NetSettings:
     deadline: float | None
     retries: int
     quiet: bool
+    allow_hosts: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        from .net import Deadline
+
+        self.ends = Deadline.of(self.deadline)  # counted from the start of the command
+
+
+@functools.lru_cache(maxsize=4)
+def _replay(cassette: Path | None) -> httpx.AsyncBaseTransport | None:
+    """The --cassette transport, loaded once and shared by URL sources and the run's client."""
+    from .cassette import CassetteTransport
+
+    return CassetteTransport.from_paths(cassette) if cassette is not None else None
 
 
 def _store(settings: NetSettings) -> SQLiteStore | MemoryStore:
@@ -314,13 +514,12 @@ def _store(settings: NetSettings) -> SQLiteStore | MemoryStore:
 @contextlib.asynccontextmanager
 async def _network(settings: NetSettings) -> AsyncIterator[httpx.AsyncClient]:
     """The run's client: replaying a cassette, or live with the address guard."""
-    from .cassette import CassetteTransport
     from .net import make_client
 
-    transport = CassetteTransport.from_paths(settings.cassette) if settings.cassette else None
     async with make_client(
-        transport=transport,
+        transport=_replay(settings.cassette),
         allow_private=settings.allow_private,
+        allow_hosts=settings.allow_hosts,
         concurrency=settings.concurrency,
         per_host=settings.per_host,
         timeout=settings.timeout,
@@ -339,13 +538,14 @@ def _run_options(
         links=links,
         whole_page=whole_page,
         concurrency=settings.concurrency,
-        deadline=settings.deadline,
+        deadline=settings.ends,
         freshness=freshness or Freshness(),
         resolve=ResolveOptions(
             max_hops=settings.max_hops,
             allow_private=settings.allow_private,
             policy=RetryPolicy(attempts=settings.retries + 1),
             limiter=HostLimiter(per_host=min(settings.per_host, settings.concurrency)),
+            item_timeout=defaults.ITEM_TIME * settings.timeout,
         ),
     )
 
@@ -369,19 +569,42 @@ async def _resolve_records(
 
 async def _resolve_run(
     docs: list[Document], settings: NetSettings, links: LinkFilter, whole_page: bool, stats: Stats
-) -> list[ResolvedRecord]:
+) -> tuple[list[ResolvedRecord], StoreError | None]:
+    """The records, and the cache's first failure if it had one (reported after the records are out)."""
     store = _store(settings)
     try:
         async with _network(settings) as client:
             options = _run_options(settings, links, whole_page)
-            return await _resolve_records(client, docs, options, store, stats, settings.quiet)
+            return await _resolve_records(client, docs, options, store, stats, settings.quiet), store.failure
     finally:
         store.close()
 
 
+def _report_store_failure(failure: StoreError | None) -> None:
+    if failure is not None:
+        _error(str(failure))
+        raise typer.Exit(EXIT_INPUT)
+
+
 def _run_async(coro: Coroutine[Any, Any, T]) -> T:
     """asyncio's own loop: uvloop was measured (benchmarks/) and did not pay for itself here."""
-    return asyncio.run(coro)
+
+    async def guarded() -> T:
+        asyncio.get_running_loop().set_exception_handler(_loop_exception)
+        return await coro
+
+    return asyncio.run(guarded())
+
+
+def _loop_exception(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """asyncio's complaints (an exception nobody retrieved, …) as one line, not a multi-line dump."""
+    exc = context.get("exception")
+    detail = f": {type(exc).__name__}: {exc}" if exc is not None else ""
+    _log(
+        "internal_error",
+        f"internal error (asyncio): {context.get('message', 'unhandled')}{detail}",
+        exception=type(exc).__name__ if exc is not None else None,
+    )
 
 
 def _scan_failed(doc: Document, exc: Exception) -> None:
@@ -392,7 +615,7 @@ class _ProgressBar:
     """Links resolved so far, on stderr, only on a terminal."""
 
     def __init__(self, *, quiet: bool) -> None:
-        self.enabled = not quiet and sys.stderr.isatty()
+        self.enabled = not quiet and not _LOG_JSON and sys.stderr.isatty()  # JSON mode: only JSON lines
         self._progress: Any = None
         self._task: Any = None
 
@@ -465,10 +688,12 @@ def resolve_command(
     timeout: TimeoutOpt = defaults.TIMEOUT,
     max_hops: MaxHopsOpt = defaults.MAX_HOPS,
     allow_private: AllowPrivateOpt = False,
+    allow_host: AllowHostOpt = None,
     cassette: CassetteOpt = None,
     deadline: DeadlineOpt = None,
     retries: RetriesOpt = defaults.RETRIES,
     log_format: LogFormatOpt = LogFormat.text,
+    max_source_size: MaxSourceSizeOpt = "64M",
 ) -> None:
     """Scan, then follow every link's redirects and fetch each post's metadata.
 
@@ -479,18 +704,23 @@ def resolve_command(
     settings = NetSettings(
         cache, no_cache, concurrency, per_host, timeout, max_hops, allow_private, cassette, deadline, retries, quiet
     )
-    reader = SourceReader(sources, input_format, allow_private=allow_private, timeout=timeout, quiet=quiet)
+    settings.allow_hosts = tuple(allow_host or ())
+    reader = SourceReader(
+        sources, input_format, allow_private=allow_private, timeout=timeout, quiet=quiet,
+        max_bytes=_max_bytes(max_source_size),
+    )  # fmt: skip
+    reader.follow(settings)
     docs = list(reader)
     stats = Stats()
     try:
-        records = _run_async(_resolve_run(docs, settings, links.value, whole_page, stats))
+        records, failure = _run_async(_resolve_run(docs, settings, links.value, whole_page, stats))
     except ResolverError as exc:
         _error(str(exc))
-        raise typer.Exit(2) from None
+        raise typer.Exit(EXIT_INPUT) from None
     fmt = _format_for(format, output)
-    with open_output(str(output) if output else None) as stream:
-        write_records((r.to_dict() for r in records), fmt, stream)
+    _write_output(output, fmt, (r.to_dict() for r in records))
     _summary(records, stats, quiet)
+    _report_store_failure(failure)
     raise typer.Exit(_exit_code(records, reader.failed))
 
 
@@ -517,9 +747,12 @@ def rewrite_command(
     timeout: TimeoutOpt = defaults.TIMEOUT,
     max_hops: MaxHopsOpt = defaults.MAX_HOPS,
     allow_private: AllowPrivateOpt = False,
+    allow_host: AllowHostOpt = None,
     cassette: CassetteOpt = None,
     deadline: DeadlineOpt = None,
     retries: RetriesOpt = defaults.RETRIES,
+    max_source_size: MaxSourceSizeOpt = "64M",
+    log_format: LogFormatOpt = LogFormat.text,
 ) -> None:
     """Print the article with every shortened link replaced by its canonical URL, nothing else changed.
 
@@ -528,50 +761,40 @@ def rewrite_command(
     """
     from .rewrite import rewrite
 
+    _set_log_format(log_format)
     settings = NetSettings(
         cache, no_cache, concurrency, per_host, timeout, max_hops, allow_private, cassette, deadline, retries, quiet
     )
-    reader = SourceReader([source], input_format, allow_private=allow_private, timeout=timeout, quiet=quiet)
+    settings.allow_hosts = tuple(allow_host or ())
+    reader = SourceReader(
+        [source], input_format, allow_private=allow_private, timeout=timeout, quiet=quiet,
+        max_bytes=_max_bytes(max_source_size),
+    )  # fmt: skip
+    reader.follow(settings)
     docs = list(reader)
     if not docs:
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_INPUT)
     stats = Stats()
     scope: LinkFilter = "all" if links is LinksChoice.all else "short"
     try:
-        records = _run_async(_resolve_run(docs, settings, scope, False, stats))
+        records, failure = _run_async(_resolve_run(docs, settings, scope, False, stats))
     except ResolverError as exc:
         _error(str(exc))
-        raise typer.Exit(2) from None
+        raise typer.Exit(EXIT_INPUT) from None
     if format is not None:
-        with open_output(str(output) if output else None) as stream:
-            write_records((r.to_dict() for r in records), format.value, stream)
+        _write_output(output, format.value, (r.to_dict() for r in records))
         _summary(records, stats, quiet)
+        _report_store_failure(failure)
         raise typer.Exit(_exit_code(records, reader.failed))
     data = rewrite(docs[0], [] if links is LinksChoice.none else records, only_short=links is not LinksChoice.all)
-    if output is None:
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-    else:
-        _write_bytes_atomically(output, data)
-    _summary(records, stats, quiet)
-    raise typer.Exit(_exit_code(records, reader.failed))
-
-
-def _write_bytes_atomically(path: Path, data: bytes) -> None:
-    import os
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        write_bytes(str(output) if output else None, data)
+    except OutputError as exc:
+        _error(str(exc))
+        raise typer.Exit(EXIT_INPUT) from None
+    _summary(records, stats, quiet)
+    _report_store_failure(failure)
+    raise typer.Exit(_exit_code(records, reader.failed))
 
 
 def _parse_age(value: str | None) -> float | None:
@@ -586,25 +809,6 @@ def _parse_age(value: str | None) -> float | None:
         return float(value)
     except ValueError:
         raise typer.BadParameter(f"{value!r} is not an age like 30d, 12h or 3600") from None
-
-
-def _content_hash(doc: Document) -> str:
-    import hashlib
-
-    return hashlib.sha256(doc.raw if doc.raw is not None else doc.text.encode()).hexdigest()
-
-
-def _source_key(record: ResolvedRecord) -> str | None:
-    """The identity of a cited source across runs: the link as found (pic.* as its t.co), or the post."""
-    from .models import Link
-    from .resolve import first_url
-
-    finding = record.finding
-    if isinstance(finding, Link):
-        return first_url(finding.url)
-    if finding.url:
-        return first_url(finding.url)
-    return record.resolution.canonical_url if record.resolution else None
 
 
 @app.command("archive")
@@ -644,25 +848,35 @@ def archive_command(
     timeout: TimeoutOpt = defaults.TIMEOUT,
     max_hops: MaxHopsOpt = defaults.MAX_HOPS,
     allow_private: AllowPrivateOpt = False,
+    allow_host: AllowHostOpt = None,
     cassette: CassetteOpt = None,
     deadline: DeadlineOpt = None,
     retries: RetriesOpt = defaults.RETRIES,
+    max_source_size: MaxSourceSizeOpt = "64M",
 ) -> None:
     """Resolve, then archive every cited source: Wayback lookup, Save Page Now (--save), a local WARC (--warc).
 
     Made for cron: SOURCE may also be an RSS/Atom feed or a sitemap URL; the cache remembers articles, so a
-    re-run processes only new or changed ones (--all for every one); a source that was ok and is dead now is
-    reported as newly dead (see `resolver report`). Two runs never overlap: the second waits --lock-wait
-    seconds for the first, then exits 1 with a message.
+    re-run processes only new or changed ones (--all for every one), and re-checks the sources of unchanged
+    ones when they are due (--recheck); a source that was ok and is dead now is reported once as newly dead
+    (see `resolver report`). An article is marked done only once its records are written. Two runs never
+    overlap: the second waits --lock-wait seconds for the first, then exits 75 (try again later).
+    Exit codes: 0 all final; 1 some error/blocked/archive error (retried by the next run); 2 needs a human
+    (bad input, damaged cache, failed write); 70 internal error; 75 locked.
     Example: resolver archive https://news.example.org/feed.xml --save --max-age 30d -q -o today.jsonl
     """
     _set_log_format(log_format)
     settings = NetSettings(
         cache, no_cache, concurrency, per_host, timeout, max_hops, allow_private, cassette, deadline, retries, quiet
     )
+    settings.allow_hosts = tuple(allow_host or ())
     from .store import LockBusyError, RunLock, default_cache_path
 
-    lock_path = Path(str(cache or default_cache_path()) + ".lock")
+    cache_path = cache or default_cache_path()
+    if cache_path.exists() and not cache_path.is_file():  # before the lock: no lock file beside a device
+        _error(f"cannot use the cache at {cache_path}: not a regular file")
+        raise typer.Exit(EXIT_INPUT)
+    lock_path = Path(str(cache_path) + ".lock")
     try:
         with RunLock(lock_path, wait=lock_wait) if not no_cache else contextlib.nullcontext():
             code = _archive_run(
@@ -679,13 +893,14 @@ def archive_command(
                 all_articles,
                 format,
                 output,
+                _max_bytes(max_source_size),
             )
     except LockBusyError as exc:
-        _log("locked", f"{exc}; another run is still working, try again later")
-        raise typer.Exit(1) from None
+        _log("locked", f"{exc}; another run is still working, try again later", exit_code=EXIT_TEMPFAIL)
+        raise typer.Exit(EXIT_TEMPFAIL) from None
     except ResolverError as exc:
         _error(str(exc))
-        raise typer.Exit(2) from None
+        raise typer.Exit(EXIT_INPUT) from None
     raise typer.Exit(code)
 
 
@@ -703,89 +918,124 @@ def _archive_run(
     all_articles: bool,
     fmt_choice: FormatChoice | None,
     output: Path | None,
+    max_bytes: int = MAX_SOURCE_BYTES,
 ) -> int:
+    from . import ledger
+
     reader = SourceReader(
-        sources, input_format, allow_private=settings.allow_private, timeout=settings.timeout, quiet=settings.quiet
-    )
+        sources, input_format, allow_private=settings.allow_private, timeout=settings.timeout, quiet=settings.quiet,
+        max_bytes=max_bytes,
+    )  # fmt: skip
+    reader.follow(settings)
+    freshness = Freshness(ok=recheck, dead=min(recheck, Freshness().dead))
     store = _store(settings)
     try:
-        docs = []
-        skipped = 0
+        docs: list[Document] = []
+        digests: dict[str, str] = {}
+        rechecks: list[Finding] = []
+        order: dict[str, int] = {}  # articles in reading order: re-checked records join their article's place
+        unchanged: set[str] = set()
         for doc in reader:
-            if not all_articles and store.article_unchanged(doc.source, _content_hash(doc)):
-                skipped += 1
+            order.setdefault(doc.source, len(order))
+            digest = ledger.content_hash(doc)
+            if not all_articles and store.article_unchanged(doc.source, digest):
+                # Not re-scanned; but its sources that are due are re-checked, so link rot under an
+                # unchanged article is seen.
+                unchanged.add(doc.source)
+                rechecks.extend(ledger.finding_from_dict(f) for f in store.due_findings(doc.source, freshness))
                 continue
             docs.append(doc)
+            digests[doc.source] = digest
         stats = Stats()
-        records = _run_async(
-            _archive_async(docs, settings, links.value, whole_page, stats, store, save, max_age, warc, lookup, recheck)
-        )
-        newly_dead = 0
-        marked: list[ResolvedRecord] = []
-        for record in records:
-            key = _source_key(record)
-            res = record.resolution
-            extra = dict(record.extra)
-            if key and res is not None:
-                archive = extra.get("archive") or {}
-                previous = store.note_source(
-                    record.finding.source, key, res.status, res.canonical_url, archive.get("wayback_url")
-                )
-                extra["newly_dead"] = res.status == "dead" and previous == "ok"
-                newly_dead += extra["newly_dead"]
-            marked.append(replace(record, extra=extra))
-        for doc in docs:  # only now: a run killed earlier leaves these articles to the next run
-            store.remember_article(doc.source, _content_hash(doc))
+        failed_scans: set[str] = set()
+        records, repaired, warc_failure = _run_async(
+            _archive_async(
+                docs, rechecks, settings, links.value, whole_page, stats, store, save, max_age, warc, lookup,
+                freshness, failed_scans,
+            )
+        )  # fmt: skip
+        if repaired:
+            _warn(repaired)
+        reader.failed += len(failed_scans)
+        flagger = ledger.NewlyDead(store)
+        marked = sorted((flagger.flag(r) for r in records), key=lambda r: order.get(r.finding.source, len(order)))
+        _write_output(output, _format_for(fmt_choice, output), (r.to_dict() for r in marked))
+        # Only now that the records are written is each article done (a kill before this redoes them).
+        by_article: dict[str, list[ResolvedRecord]] = {}
+        for record in marked:
+            by_article.setdefault(record.finding.source, []).append(record)
+        with store.batch():  # the output is one file, complete now: all its articles are done at once
+            for doc in docs:
+                if doc.source not in failed_scans:
+                    ledger.commit_article(store, doc.source, digests[doc.source], by_article.get(doc.source, []))
+            for article in sorted(unchanged & by_article.keys()):
+                ledger.commit_article(store, article, None, by_article[article])
+        failure = store.failure
     finally:
         store.close()
-    fmt = _format_for(fmt_choice, output)
-    with open_output(str(output) if output else None) as stream:
-        write_records((r.to_dict() for r in marked), fmt, stream)
     archive_errors = sum(1 for r in marked if (r.extra.get("archive") or {}).get("error"))
-    if not settings.quiet or newly_dead or archive_errors:
+    if not settings.quiet or flagger.count or archive_errors:
         _log(
             "summary",
-            f"{len(marked)} records from {len(docs)} articles ({skipped} unchanged, skipped); "
-            f"{newly_dead} newly dead; {archive_errors} archive errors; "
-            f"{stats.fetched} URLs fetched, {stats.from_cache} from cache",
+            f"{len(marked)} records from {len(docs)} articles ({len(unchanged)} unchanged, skipped; "
+            f"{len(rechecks)} of their sources re-checked); {flagger.count} newly dead; {archive_errors} archive "
+            f"errors; {stats.fetched} URLs fetched, {stats.from_cache} from cache",
             records=len(marked),
             articles=len(docs),
-            skipped=skipped,
-            newly_dead=newly_dead,
+            skipped=len(unchanged),
+            rechecked=len(rechecks),
+            newly_dead=flagger.count,
             archive_errors=archive_errors,
         )
+    if failure is not None or warc_failure is not None:
+        _error(str(failure or warc_failure))  # a write that failed needs a human: it will not mend itself
+        return EXIT_INPUT
     code = _exit_code(marked, reader.failed)
-    return 1 if code == 0 and archive_errors else code
+    return EXIT_RETRY if code == EXIT_OK and archive_errors else code
 
 
 async def _archive_async(
     docs: list[Document],
+    rechecks: list[Finding],
     settings: NetSettings,
     links: LinkFilter,
     whole_page: bool,
     stats: Stats,
-    store: Store,
+    store: SQLiteStore | MemoryStore,
     save: bool,
     max_age: float | None,
     warc: Path | None,
     lookup: bool,
-    recheck: float,
-) -> list[ResolvedRecord]:
+    freshness: Freshness,
+    failed_scans: set[str],
+) -> tuple[list[ResolvedRecord], str | None, str | None]:
+    """The archived records, what the WARC's repair said (if anything) and its write failure (if any)."""
     from .archive import ArchiveOptions, Archiver, WarcRecorder, archive_records
+    from .pipeline import resolve_findings, scan_documents
 
-    freshness = Freshness(ok=recheck, dead=min(recheck, Freshness().dead))
+    def scan_failed(doc: Document, exc: Exception) -> None:
+        failed_scans.add(doc.source)
+        _scan_failed(doc, exc)
+
     async with _network(settings) as client:
         options = _run_options(settings, links, whole_page, freshness)
-        records = await _resolve_records(client, docs, options, store, stats, settings.quiet)
+        findings = [*scan_documents(docs, options, scan_failed), *rechecks]
+        with _ProgressBar(quiet=settings.quiet) as bar:
+            records = await resolve_findings(
+                findings, client=client, store=store, options=options, progress=bar.update, stats=stats
+            )
         archiver = Archiver(
             client,
             store,
             ArchiveOptions(lookup=lookup, save=save, max_age=max_age),
             allow_private=settings.allow_private,
         )
-        recorder = WarcRecorder(warc, client, allow_private=settings.allow_private) if warc else None
+        recorder = WarcRecorder(warc, client, allow_private=settings.allow_private, store=store) if warc else None
         try:
-            return await archive_records(records, archiver, recorder)
+            archived = await archive_records(records, archiver, recorder, deadline=settings.ends)
+            if recorder is None:
+                return archived, None, None
+            return archived, recorder.repaired, recorder.broken
         finally:
             if recorder is not None:
                 recorder.close()
@@ -807,8 +1057,10 @@ def report_command(
         ReportFormat, typer.Option("--format", "-f", help="table, json or markdown.")
     ] = ReportFormat.table,
     output: OutputOpt = None,
+    log_format: LogFormatOpt = LogFormat.text,
 ) -> None:
     """Summarise what `resolver archive` runs have seen: articles, sources, dead, archived, newly dead."""
+    _set_log_format(log_format)
     import datetime as dt
     import json
     import time as _time
@@ -826,18 +1078,26 @@ def report_command(
         except ValueError:
             age = _parse_age(since)
             since_ts = _time.time() - age if age is not None else None
-    store = SQLiteStore(path)
     try:
-        summary = store.report(since_ts)
-    finally:
-        store.close()
+        store = SQLiteStore(path, readonly=True)  # reading needs no write access: a read-only copy reports too
+        try:
+            summary = store.report(since_ts)
+        finally:
+            store.close()
+    except StoreError as exc:
+        _error(str(exc))
+        raise typer.Exit(EXIT_INPUT) from None
     for row in summary["newly_dead"]:
         row["dead_since"] = dt.datetime.fromtimestamp(row["dead_since"], dt.timezone.utc).isoformat(timespec="seconds")
-    with open_output(str(output) if output else None) as stream:
-        if format is ReportFormat.json:
-            stream.write(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
-        else:
-            stream.write(_report_text(summary, markdown=format is ReportFormat.markdown))
+    if format is ReportFormat.json:
+        text = json.dumps(summary, indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = _report_text(summary, markdown=format is ReportFormat.markdown)
+    try:
+        write_bytes(str(output) if output else None, text.encode())
+    except OutputError as exc:
+        _error(str(exc))
+        raise typer.Exit(EXIT_INPUT) from None
 
 
 def _report_text(summary: dict[str, Any], *, markdown: bool) -> str:
@@ -873,9 +1133,58 @@ def platforms_command() -> None:
         typer.echo(f"{platform.name:10} {platform.example_url}")
 
 
+class _Terminated(BaseException):
+    """SIGTERM (systemd's stop, a timeout): unwind like an interrupt, so temporary files are removed."""
+
+
+def _terminate_cleanly() -> None:
+    import signal
+
+    def handler(signum: int, frame: object) -> None:
+        raise _Terminated()
+
+    with contextlib.suppress(ValueError, OSError):  # not the main thread, or no such signal here
+        signal.signal(signal.SIGTERM, handler)
+
+
 def main() -> None:
+    """The console entry point: every way out is an exit code and at most a line on stderr, never a dump."""
+    import itertools
+
+    args = sys.argv[1:]
+    if "--log-format=json" in args or ("--log-format", "json") in itertools.pairwise(args):
+        _set_log_format(LogFormat.json)  # before parsing, so even a usage error is a JSON line
+    _route_diagnostics()
+    _terminate_cleanly()
     try:
-        app()
-    except BrokenPipeError:  # `resolver scan … | head`
-        sys.stderr.close()
-        raise SystemExit(0) from None
+        code = app(standalone_mode=False)
+    except typer.TyperException as exc:  # click's usage errors: bad options, missing arguments
+        if _LOG_JSON:
+            _log("usage", f"usage error: {exc.format_message()}", exit_code=exc.exit_code)
+        else:
+            exc.show()  # type: ignore[attr-defined]
+        code = exc.exit_code
+    except typer.Abort:
+        _log("interrupted", "interrupted")
+        code = EXIT_INTERRUPTED
+    except _Terminated:
+        _log("terminated", "terminated (SIGTERM); nothing half-written was left in place")
+        code = EXIT_TERMINATED
+    except ResolverError as exc:  # a job-level failure that no command caught: still one line
+        _error(str(exc))
+        code = EXIT_INPUT
+    except BrokenPipeError:  # something printed past the sink: `resolver platforms | head`
+        from .output import _silence_stdout
+
+        _silence_stdout()
+        _error("cannot write stdout: the reader closed the pipe")
+        code = EXIT_INPUT
+    except Exception as exc:  # a bug: say what it was in one line, exit 70, no traceback on a cron mail
+        _log(
+            "internal_error",
+            f"internal error: {type(exc).__name__}: {exc} (a bug; please report it)",
+            exception=type(exc).__name__,
+            exit_code=EXIT_SOFTWARE,
+        )
+        code = EXIT_SOFTWARE
+    raise SystemExit(code if isinstance(code, int) else 0)

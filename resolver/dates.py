@@ -3,6 +3,10 @@
 ``parse_embed_date("March 14, 2025")`` → ``"2025-03-14"``; also "14 mars 2025", "14. März 2025",
 "14 de marzo de 2025", "2025年3月14日", "2025년 3월 14일", "14 марта 2025 г." and friends. Only a date with a
 four-digit year is accepted: a signature line without one is not a signature line.
+
+A time of day may stand beside the date ("8:44 AM ∙ Mar 15, 2023", "12:05 - 14 mars 2025", "Mär 12, 2018 um
+12:30 PDT"): clock readings are masked before the day is looked for, and the day is the number nearest the
+month name, so an hour is never read as a day.
 """
 
 from __future__ import annotations
@@ -49,6 +53,9 @@ _YEAR = re.compile(r"(?<!\d)(19[89]\d|20\d\d)(?!\d)")
 _CJK_DATE = re.compile(r"(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]?")
 _NUMERIC = re.compile(r"(?<!\d)(\d{1,2})[./](\d{1,2})[./](\d{4})(?!\d)")
 _ISO = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})")
+# Clock readings: "8:44", "04:49:34", "9:41 PM", "12h05". Masked (same length) before the day is looked for.
+_CLOCK = re.compile(r"(?<!\d)\d{1,2}(?::\d{2}){1,2}(?:\s*[ap]\.?\s?m\b\.?)?|(?<!\d)\d{1,2}h\d{2}(?!\d)", re.IGNORECASE)
+_DAY = re.compile(r"(?<!\d)(\d{1,2})(?!\d)")
 
 
 def _fold(word: str) -> str:
@@ -79,24 +86,27 @@ def parse_embed_date(text: str) -> str | None:
     if not year_match:
         return None
     year = int(year_match.group(1))
-    for word in _WORD.findall(text):
-        month = _month(word)
+    for word in _WORD.finditer(text):
+        month = _month(word.group())
         if month is None:
             continue
-        day = _day_near(text, text.find(word), year_match)
+        day = _day_near(_CLOCK.sub(lambda m: " " * len(m.group()), text), word, year_match)
         return _iso(year, month, day) if day else None
     if m := _NUMERIC.search(text):
         return _iso(int(m.group(3)), int(m.group(2)), int(m.group(1)))
     return None
 
 
-def _day_near(text: str, month_at: int, year_match: re.Match[str]) -> int | None:
-    for m in re.finditer(r"(?<!\d)(\d{1,2})(?!\d)", text):
-        if year_match.start() <= m.start() < year_match.end():
+def _day_near(text: str, month: re.Match[str], year_match: re.Match[str]) -> int | None:
+    """The day of the month: the 1-31 number nearest the month name (at most 12 characters away)."""
+    best: tuple[int, int] | None = None
+    for m in _DAY.finditer(text):
+        if year_match.start() <= m.start() < year_match.end() or not 1 <= int(m.group(1)) <= 31:
             continue
-        if abs(m.start() - month_at) <= 12 and 1 <= int(m.group(1)) <= 31:
-            return int(m.group(1))
-    return None
+        gap = month.start() - m.end() if m.end() <= month.start() else m.start() - month.end()
+        if gap <= 12 and (best is None or gap < best[0]):
+            best = (gap, int(m.group(1)))
+    return best[1] if best else None
 
 
 def _iso(year: int, month: int, day: int) -> str | None:

@@ -3,6 +3,8 @@ these at start-up."""
 
 CONCURRENCY = 32  # requests in flight at once
 PER_HOST = 8  # requests in flight to one host at once
-TIMEOUT = 15.0  # seconds per request (connect, and each read); a hop as a whole gets twice that
+TIMEOUT = 15.0  # seconds for one request as a whole: connect, headers and the capped body
+ITEM_TIME = 4  # one item (a link with all its hops, retries and waits; a post's metadata) gets this many TIMEOUTs
+DNS_TIMEOUT = 10.0  # seconds for one DNS lookup at most (less when TIMEOUT is less)
 MAX_HOPS = 10  # longest redirect chain followed
 RETRIES = 3  # extra tries for network errors, 408, 429 and 5xx

@@ -15,8 +15,10 @@ from typing import Any
 
 import httpx
 
-from .errors import FetchError
+from . import defaults
+from .errors import BlockedError, FetchError
 from .models import Post, PostMeta
+from .net import Budget, request_seconds
 from .platforms import BY_NAME, PostRef, canonical_post_url, match_post_url
 from .platforms.http import NOTHING, FetchContext, Fetched
 from .store import Freshness, Store
@@ -62,6 +64,7 @@ class Enriched:
 
     meta: PostMeta | None
     dead: str | None = None
+    blocked: str | None = None  # a metadata request was refused by the address guard
 
 
 @dataclass
@@ -76,7 +79,13 @@ class Enricher:
     policy: Any = None  # resolver.net.RetryPolicy
     limiter: Any = None  # resolver.net.HostLimiter
     fetchers: dict[str, Fetcher] | None = None  # default: each platform's own fetch()
+    item_timeout: float | None = None  # seconds for all of one post's metadata requests
     _inflight: dict[str, asyncio.Future[Fetched]] = field(default_factory=dict, repr=False)
+
+    def cancel(self) -> None:
+        """Stop every metadata fetch still under way (the run's deadline has passed)."""
+        for task in self._inflight.values():
+            task.cancel()
 
     async def for_url(self, url: str) -> Enriched | None:
         ref = match_post_url(url)
@@ -109,6 +118,8 @@ class Enricher:
         fetched = await asyncio.shield(task)
         if fetched.dead:
             return Enriched(offline, fetched.dead)
+        if fetched.blocked:
+            return Enriched(offline, blocked=fetched.blocked)
         return Enriched(merge(offline, fetched.meta))
 
     async def _fetch(self, key: str, ref: PostRef, fetcher: Fetcher) -> Fetched:
@@ -117,11 +128,17 @@ class Enricher:
             if cached.get("dead"):
                 return Fetched(dead=cached["dead"])
             return Fetched(PostMeta.from_dict(cached["meta"]))
-        context = FetchContext(self.client, self.allow_private, policy=self.policy, limiter=self.limiter)
+        seconds = self.item_timeout or defaults.ITEM_TIME * request_seconds(self.client)
+        budget = Budget(seconds, "a post's metadata")  # all of its requests together, whichever sources
+        context = FetchContext(self.client, self.allow_private, policy=self.policy, limiter=self.limiter, budget=budget)
         try:
             fetched: Fetched = await fetcher(ref, context)
+        except BlockedError as exc:
+            return Fetched(blocked=str(exc))
         except (httpx.HTTPError, FetchError, ValueError, KeyError, TypeError):
-            return NOTHING  # this time we learnt nothing; the markup stands, the next run asks again
+            fetched = NOTHING  # this time we learnt nothing; the markup stands, the next run asks again
+        if fetched.meta is None and not fetched.dead and context.refused:
+            return Fetched(blocked=context.refused[0])  # a refusal is said on the record, not skipped silently
         if fetched.dead:
             self.store.put("post", key, {"dead": fetched.dead}, self.freshness.dead)
         elif fetched.meta is not None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import bisect
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 import lxml.etree
@@ -19,18 +21,21 @@ import lxml.html
 
 from .findings import Collector, LineIndex
 from .furniture import MARK, furniture_roots
+from .heldmarkup import Decoded, base64_markup, unescape_html, unescape_js
 from .htmlpieces import Piece, pieces
-from .htmlsource import COMMENT, TAG, TEXT, Decoded, Lines, SourceIndex, SourceMap
+from .htmlsource import COMMENT, TAG, TEXT, CharacterData, SourceIndex, SourceMap
 from .linkfinder import find_urls
-from .models import Document, Finding
+from .merge import merge_posts
+from .models import Document, Finding, Post
 from .platforms import PLATFORMS, Embed, Platform
 from .urls import absolute_url
 
-__all__ = ["SourceMap", "embeds_in_markup", "iter_scan_html", "scan_html"]
+__all__ = ["EmbedHit", "SourceMap", "embeds_in_markup", "iter_scan_html", "markup_embeds", "scan_html"]
 
 _log = logging.getLogger(__name__)
 
 _RAW_TEXT_CONTAINERS = ("textarea", "script")
+_HREF = re.compile(r"""\shref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))""", re.IGNORECASE)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 _NS = {"re": "http://exslt.org/regular-expressions"}
 
@@ -55,6 +60,11 @@ def _parse(text: str) -> Any:
         return lxml.html.document_fromstring(text, parser=parser)
     except (lxml.etree.ParserError, ValueError):
         return None
+
+
+@lru_cache(maxsize=16)
+def _close_pattern(tag: str) -> re.Pattern[str]:
+    return re.compile(rf"</{re.escape(tag)}\s*>", re.IGNORECASE)
 
 
 def _base_url(root: Any, doc_base: str | None) -> str | None:
@@ -89,9 +99,95 @@ def _embed_elements(root: Any, text: str) -> list[tuple[Any, Platform]]:
     return chosen
 
 
-def _embeds(
-    doc: Document, text: str, root: Any, smap: SourceMap, base: str | None, offset: int = 0
-) -> Iterator[tuple[int, int, Embed, Any]]:
+# --- embed discovery ----------------------------------------------------------------------------------
+# Displayed embeds come from the tree. Pages also hold embed markup as data: JSON strings in <script>,
+# consent placeholders' <textarea>, lazy-load attributes (escaped markup, base64). Those copies are parsed
+# too (heldmarkup decodes them with a map back to the source) and reported as held: resolver.merge keeps
+# the displayed copy of a post when there is one, and a held copy when it is the only one.
+
+RawLink = tuple[str, str, int, int]  # raw (the source's characters), url, start, end
+
+
+@dataclass(frozen=True, slots=True)
+class EmbedHit:
+    """An embed found in a document: its span, what it says, and whether the page holds it as data."""
+
+    start: int
+    end: int
+    embed: Embed
+    element: Any  # its root element, in the tree it was found in
+    held: bool = False
+    # Links the main tree's link scan cannot see: inside held markup (a textarea's), or written as text
+    # inside a link that wraps a whole card (a quoted tweet's t.co in a Substack card).
+    links: tuple[RawLink, ...] = ()
+
+
+_MAX_HELD_DEPTH = 3  # markup in a string in a script in a textarea… deeper than this is not an embed
+# Held text holds embed markup only where a start tag (raw or escaped) is followed closely by an embed's
+# class or iframe address (the second spelling of each: JSON-escaped). A regex with a literal first
+# character finds the tags at C speed; only the short window after each is searched for the hints,
+# which keeps a megabyte of page state that holds no embed cheap.
+_HELD_TAG = re.compile(r"(?:<|\\u003[cC]|\\x3[cC]|&lt;|&#60;)(?:blockquote|iframe|amp-|div|lite-)")
+_HELD_WINDOW = 600
+_HELD_HINTS = (
+    "twitter-tweet",
+    "twitter-video",
+    "data-tweet-id",
+    "instagram-media",
+    "tiktok-embed",
+    "bluesky-embed",
+    "mastodon-embed",
+    "text-post-media",
+    "reddit-embed",
+    "reddit-card",
+    "fb-post",
+    "fb-video",
+    "amp-twitter",
+    "amp-instagram",
+    "amp-youtube",
+    "lite-youtube",
+    "youtube.com/embed",
+    "youtube.com\\/embed",
+    "youtube-nocookie.com/embed",
+    "youtube-nocookie.com\\/embed",
+    "facebook.com/plugins/",
+    "facebook.com\\/plugins\\/",
+    "twitter.com/embed",
+    "twitter.com\\/embed",
+    "tiktok.com/embed",
+    "tiktok.com\\/embed",
+    "embed.bsky.app",
+    "twitframe.com",
+)
+
+
+def _holds_embed(text: str) -> bool:
+    for m in _HELD_TAG.finditer(text):
+        window = text[m.start() : m.start() + _HELD_WINDOW]
+        if any(hint in window for hint in _HELD_HINTS):
+            return True
+    return False
+
+
+# Attribute values that hold markup: escaped in the source (&lt;iframe…), or base64 ("<" then a letter
+# encodes as PG… or PH…). Literal-led regexes (C speed) spare the pages that cannot have them the walk
+# over every attribute.
+_ESCAPED_TAG = re.compile(r"&(?:lt;|#0*60;)(?:iframe|blockquote|div|amp-)")
+_BASE64_TAG = re.compile(r"P[GH][A-Za-z0-9+/]{38}")
+_ATTRS_WITH_MARKUP = lxml.etree.XPath("//@*[contains(., '<')]")
+_ATTRS_IN_BASE64 = lxml.etree.XPath("//@*[string-length(.) > 40][starts-with(., 'PG') or starts-with(., 'PH')]")
+
+
+def _base64_attribute_in(text: str) -> bool:
+    return any(text[m.start() - 1 : m.start()] in ('"', "'") for m in _BASE64_TAG.finditer(text))
+
+
+_JS_ESCAPES = ('\\"', "\\/", "\\u003c", "\\u003C", "\\x3c", "\\x3C")
+_BLOCKS = ("div", "p", "section", "blockquote", "header", "footer")
+
+
+def _embeds(text: str, root: Any, smap: SourceMap, base: str | None, depth: int = 0) -> Iterator[EmbedHit]:
+    """Every embed of ``text`` (spans into it): displayed ones, then the copies it holds as data."""
     for el, platform in _embed_elements(root, text):
         assert platform.parse_embed is not None
         embed = platform.parse_embed(el, base)
@@ -100,50 +196,144 @@ def _embeds(
         start = smap.start_of(el)
         if start is None:
             continue
-        yield start + offset, smap.end_of(el, start) + offset, embed, el
-    # Embed markup kept as raw text (consent placeholders keep it in a hidden <textarea>).
+        links = _card_text_links(el, smap, text)
+        if links:
+            extra = tuple(url for _, url, _, _ in links if url not in embed.links)
+            embed = replace(embed, links=embed.links + extra)
+        yield EmbedHit(start, smap.end_of(el, start), embed, el, links=links)
+    if depth < _MAX_HELD_DEPTH:
+        yield from _held_in_raw_text(text, root, smap, base, depth)
+        yield from _held_in_attributes(text, root, smap, base, depth)
+
+
+def _held_in_raw_text(text: str, root: Any, smap: SourceMap, base: str | None, depth: int) -> Iterator[EmbedHit]:
+    """Embeds in <textarea> and <script> text. A textarea's embed is what its consent script will show:
+    its links are the article's, reported with exact spans. A script's copy is data for the page's
+    JavaScript: the post is reported (merge prefers a displayed copy), its links are not."""
     for container in root.iter(*_RAW_TEXT_CONTAINERS):
-        inner = container.text or ""
-        if "<" not in inner or not any(k in inner for k in ("twitter-tweet", "instagram-media", "embed")):
+        if container.tag == "script" and (markup := base64_markup(container.text or "")) is not None:
+            yield from _held_markup(markup, container, smap, base, depth)  # a consent tool's template
+            continue
+        if not _holds_embed(container.text or ""):
             continue
         start = smap.start_of(container)
         if start is None:
             continue
         inner_start = text.find(">", start) + 1
-        inner_end = text.lower().find(f"</{container.tag}", inner_start)
-        inner_end = inner_end if inner_end != -1 else len(text)
-        sub_text = text[inner_start:inner_end]
-        sub_root = _parse(sub_text)
+        close = _close_pattern(container.tag).search(text, inner_start)
+        source = text[inner_start : close.start() if close else len(text)]
+        if container.tag == "textarea":
+            decoded = unescape_html(source)  # RCDATA: what the consent script inserts is the decoded text
+        elif any(e in source for e in _JS_ESCAPES):
+            decoded = unescape_js(source)
+        else:
+            decoded = Decoded(source, len(source))
+        sub_root = _parse(decoded.text)
         if sub_root is None:
             continue
-        sub_lines = _OffsetLines(smap.lines, offset + inner_start)
-        sub_map = SourceMap(sub_text, sub_root, sub_lines, offset + inner_start)
-        yield from _embeds(doc, sub_text, sub_root, sub_map, base, offset + inner_start)
+        sub_map = SourceMap(decoded.text, sub_root, LineIndex(decoded.text))
+        at = _source_map(decoded, inner_start)
+        for hit in _embeds(decoded.text, sub_root, sub_map, base, depth + 1):
+            links: tuple[RawLink, ...] = ()
+            if container.tag == "textarea":
+                inside = hit.links if hit.held else hit.links + _anchor_links(hit.element, sub_map, decoded.text, base)
+                links = tuple((text[at(s) : at(e)], url, at(s), at(e)) for _, url, s, e in inside)
+            yield EmbedHit(at(hit.start), at(hit.end), hit.embed, hit.element, held=True, links=links)
 
 
-class _OffsetLines:
-    """Line numbers of a sub-text, as lxml counts them inside it (1-based from the sub-text's start)."""
+def _source_map(decoded: Decoded, offset: int) -> Callable[[int], int]:
+    """Offsets in a decoded container's text → offsets in the text that holds the container."""
+    return lambda pos: offset + decoded.source_offset(pos)
 
-    def __init__(self, lines: Lines, offset: int) -> None:
-        self._lines = lines
-        self._first = lines.line(offset)
 
-    def line(self, offset: int) -> int:
-        return self._lines.line(offset) - self._first + 1
+def _held_in_attributes(text: str, root: Any, smap: SourceMap, base: str | None, depth: int) -> Iterator[EmbedHit]:
+    """Embed markup in an attribute a lazy loader or consent tool reads (``data-iframe="&lt;iframe…"``,
+    base64 in ``data-html``). The span is the element that carries it: the placeholder the embed replaces."""
+    values: list[Any] = []
+    if _ESCAPED_TAG.search(text):
+        values += _ATTRS_WITH_MARKUP(root)
+    if _base64_attribute_in(text):
+        values += _ATTRS_IN_BASE64(root)
+    for value in values:
+        markup = str(value) if "<" in value else base64_markup(str(value))
+        if markup is not None and (carrier := value.getparent()) is not None:
+            yield from _held_markup(markup, carrier, smap, base, depth)
+
+
+def _held_markup(markup: str, carrier: Any, smap: SourceMap, base: str | None, depth: int) -> Iterator[EmbedHit]:
+    """Embeds in markup decoded out of an element (an attribute's value, a base64 template): they are
+    reported at that element, the placeholder the embed replaces."""
+    start = smap.start_of(carrier) if _holds_embed(markup) else None
+    sub_root = _parse(markup) if start is not None else None
+    if start is None or sub_root is None:
+        return
+    end = smap.end_of(carrier, start)
+    sub_map = SourceMap(markup, sub_root, LineIndex(markup))
+    for hit in _embeds(markup, sub_root, sub_map, base, depth + 1):
+        yield EmbedHit(start, end, hit.embed, hit.element, held=True)
+
+
+def _anchor_links(el: Any, smap: SourceMap, text: str, base: str | None) -> tuple[RawLink, ...]:
+    """The http(s) links of an element found outside the main tree, with the spans of their href values."""
+    out: list[RawLink] = []
+    for a in el.iter("a"):
+        href = a.get("href")
+        url = absolute_url(href, base) if href else None
+        a_start = smap.start_of(a)
+        if url is None or not url.startswith(("http://", "https://")) or a_start is None:
+            continue
+        tag_end = text.find(">", a_start)
+        m = _HREF.search(text, a_start, tag_end + 1 if tag_end != -1 else len(text))
+        if m is not None:
+            group = 1 if m.group(1) is not None else 2 if m.group(2) is not None else 3
+            out.append((m.group(group), url, m.start(group), m.end(group)))
+    return tuple(out)
+
+
+def _card_text_links(el: Any, smap: SourceMap, text: str) -> tuple[RawLink, ...]:
+    """URLs written as text inside a link that wraps a whole card (a Substack tweet's <a> around header,
+    text, quoted tweet and footer). The page's text-URL scan skips text inside links, since a link's text
+    usually shows its own href; a card's text is the post's, and a short URL in it is a link of its own."""
+    out: list[RawLink] = []
+    for a in el.iter("a"):
+        if next((b for b in a.iter(*_BLOCKS) if b is not a), None) is None or not _MAYBE_URL.search(a.text_content()):
+            continue
+        a_start = smap.start_of(a)
+        if a_start is None:
+            continue
+        content = text.find(">", a_start) + 1
+        # the link's own target, however it is shown (its href, or the expanded URL a t.co link displays)
+        own = {absolute_url(a.get(name) or "").rstrip("/") for name in ("href", "title", "data-expanded-url")}
+        for found in find_urls(text, content, smap.end_of(a, a_start)):
+            if text.rfind("<", 0, found.start) > text.rfind(">", 0, found.start):
+                continue  # inside a tag: an attribute value, not text
+            url = absolute_url(found.raw)
+            if url.rstrip("/") not in own:
+                out.append((found.raw, url, found.start, found.end))
+    return tuple(out)
 
 
 def embeds_in_markup(doc: Document, hidden: Iterable[Any] = ()) -> list[tuple[int, int, Embed]]:
     """Embeds in a document that is not HTML as a whole (raw HTML blocks in Markdown)."""
+    return [(hit.start, hit.end, hit.embed) for hit in markup_embeds(doc, hidden)]
+
+
+def markup_embeds(doc: Document, hidden: Iterable[Any] = ()) -> list[EmbedHit]:
+    """Embeds in the inline HTML of a Markdown or text document, each with the links inside it: the text
+    scanner leaves what stands inside an embed to the embed, so these links are reported from here."""
     root = _parse(doc.text)
     if root is None:
         return []
     smap = SourceMap(doc.text, root, LineIndex(doc.text))
     hidden_spans = [(h.start, h.end) for h in hidden]
-    return [
-        (s, e, embed)
-        for s, e, embed, _ in _embeds(doc, doc.text, root, smap, doc.base_url)
-        if not any(hs <= s < he for hs, he in hidden_spans)
-    ]
+    out = []
+    for hit in _embeds(doc.text, root, smap, doc.base_url):
+        if any(hs <= hit.start < he for hs, he in hidden_spans):
+            continue
+        if not hit.held:
+            hit = replace(hit, links=hit.links + _anchor_links(hit.element, smap, doc.text, doc.base_url))
+        out.append(hit)
+    return out
 
 
 def scan_html(doc: Document, *, whole_page: bool = False) -> list[Finding]:
@@ -152,43 +342,70 @@ def scan_html(doc: Document, *, whole_page: bool = False) -> list[Finding]:
 
 
 def iter_scan_html(doc: Document, *, whole_page: bool = False) -> Iterator[Finding]:
-    """The same, piece by piece: a long document is never held as one tree (see ``htmlpieces``)."""
+    """The same, piece by piece: a long document is never held as one tree (see ``htmlpieces``). Posts
+    are merged within a piece (``resolver.merge``); a post a later piece shows again is not repeated."""
     lines = LineIndex(doc.text)
     base: str | None = None
+    reported: set[tuple[str, str]] = set()
     for n, piece in enumerate(pieces(doc.text, lines)):
         if n == 0:
             base = _base_url(piece.root, doc.base_url)
-        yield from _scan_piece(doc, piece, base, lines, whole_page)
+        for finding in _scan_piece(doc, piece, base, lines, whole_page):
+            if isinstance(finding, Post) and finding.post_id:
+                key = (finding.platform, finding.post_id)
+                if key in reported and n > 0:
+                    continue
+                reported.add(key)
+            yield finding
 
 
 def _scan_piece(doc: Document, piece: Piece, base: str | None, lines: LineIndex, whole_page: bool) -> list[Finding]:
     out = Collector(doc, lines)
     root, smap, offset = piece.root, piece.smap, piece.offset
-    spans: list[tuple[int, int, Embed]] = []
+    shown: list[tuple[int, int, Embed]] = []
+    held: list[tuple[int, int]] = []
     holders: set[Any] = set()
-    for start, end, embed, elements in _merge_repeats(doc.text, _embeds(doc, piece.text, root, smap, base, offset)):
+    for hit in _embeds(piece.text, root, smap, base):
+        start, end = hit.start + offset, hit.end + offset
         if not piece.start <= start < piece.stop:
             continue  # reopened in the prefix, or beyond the cut: another piece's
-        out.add_embed(embed, start, end)
-        spans.append((start, end, embed))
-        holders.update(_holders(elements, root, smap, start - offset))
-    embeds = _EmbedSpans(spans)
+        out.add_embed(hit.embed, start, end)
+        if hit.held:
+            held.append((start, end))
+        else:
+            shown.append((start, end, hit.embed))
+        holders.update(_holders(hit, root, smap))
+        for raw, url, link_start, link_end in hit.links:
+            out.add_link(raw, url, link_start + offset, link_end + offset, in_post=True, embed=hit.embed)
+    embeds = _EmbedSpans(shown)
     roots = [] if whole_page else furniture_roots(root, holders)
     _links(out, piece, base, embeds, roots, whole_page)
     _text_urls(out, piece, embeds, whole_page)
-    return out.sorted()
+    return merge_posts(out.sorted(), held=held, text=doc.text)
 
 
-def _holders(elements: Iterable[Any], root: Any, smap: SourceMap, pos: int) -> Iterator[Any]:
-    """The elements of this tree that hold an embed: its root and their ancestors. An embed read from
-    the text of a raw-text container (a consent <textarea>) is held by that container."""
-    for el in elements:
-        if el.getroottree().getroot() is not root:
-            el = _container_at(root, smap, pos)
-            if el is None:
-                continue
-        yield el
-        yield from el.iterancestors()
+def _holders(hit: EmbedHit, root: Any, smap: SourceMap) -> Iterator[Any]:
+    """The elements of this tree that hold an embed where the reader sees it (never furniture): the
+    embed's root, or the element whose markup holds it (a consent <textarea>, a lazy-load placeholder),
+    and their ancestors. A copy kept in a <script> is data, not something shown."""
+    el = hit.element
+    if hit.held:
+        el = _element_at(root, smap, hit.start)
+        if el is None:
+            el = _container_at(root, smap, hit.start)
+    if el is None or el.tag == "script" or el.getroottree().getroot() is not root:
+        return
+    yield el
+    yield from el.iterancestors()
+
+
+def _element_at(root: Any, smap: SourceMap, pos: int) -> Any:
+    """The element whose start tag is at ``pos``, if one is."""
+    name = re.match(r"<([A-Za-z][^\t\n\f\r />]*)", smap.text[pos : pos + 64])
+    if name is None:
+        return None
+    tag = name.group(1).lower()
+    return next((el for el, start in smap.elements(tag).items() if start == pos), None)
 
 
 def _container_at(root: Any, smap: SourceMap, pos: int) -> Any:
@@ -306,7 +523,7 @@ def _text_urls(out: Collector, piece: Piece, embeds: _EmbedSpans, whole_page: bo
             out.add_link(raw, absolute_url(value), start + offset, end + offset, in_post=embed is not None, embed=embed)
 
 
-def _locate(piece: Piece, chunk: Any) -> Decoded | None:
+def _locate(piece: Piece, chunk: Any) -> CharacterData | None:
     """The source of one text node, decoded with its way back to source offsets.
 
     The node lies between the element before it in document order (its owner for ``.text``, the
@@ -333,7 +550,7 @@ def _locate(piece: Piece, chunk: Any) -> Decoded | None:
     text = str(chunk)
     rank = sum(1 for t in sequence if t == text)
     for run in _runs(smap.index, lo, len(piece.text) if hi is None else hi):
-        decoded = Decoded(piece.text, run)
+        decoded = CharacterData(piece.text, run)
         if decoded.text == text:
             if rank == 0:
                 return decoded
@@ -399,32 +616,4 @@ def _search(piece: Piece, chunk: Any, value: str) -> tuple[int, int] | None:
             if index.is_between_tokens(pos):
                 return pos, pos + len(needle)
             pos = text.find(needle, pos + 1)
-    return None
-
-
-_TAGS_AND_SPACE = re.compile(r"<script\b.*?</script\s*>|<[^>]*>|\s+", re.DOTALL | re.IGNORECASE)
-
-
-def _merge_repeats(text: str, embeds: Iterable[tuple[int, int, Embed, Any]]) -> list[tuple[int, int, Embed, list[Any]]]:
-    """One post rendered twice in a row (the widget's iframe beside the blockquote it replaced) is one
-    embed: merge neighbours with the same post id and nothing visible between them."""
-    merged: list[tuple[int, int, Embed, list[Any]]] = []
-    for start, end, embed, el in sorted(embeds, key=lambda item: item[0]):
-        if merged:
-            p_start, p_end, prev, els = merged[-1]
-            same = prev.platform == embed.platform and prev.post_id and prev.post_id == embed.post_id
-            if same and start >= p_end and not _TAGS_AND_SPACE.sub("", text[p_end:start]):
-                fields = {f: getattr(prev, f) or getattr(embed, f) for f in Embed.__slots__}
-                merged[-1] = (p_start, max(p_end, end), Embed(**fields), [*els, el])
-                continue
-        merged.append((start, end, embed, [el]))
-    return merged
-
-
-def _enclosing_embed(el: Any, embeds: dict[Any, Embed]) -> Embed | None:
-    if not embeds:
-        return None
-    for node in el.iterancestors():
-        if node in embeds:
-            return embeds[node]
     return None

@@ -225,7 +225,7 @@ class SourceIndex:
 _REWRITTEN = re.compile(r"&(?:#[xX][0-9a-fA-F]++;?|#[0-9]++;?|[A-Za-z][A-Za-z0-9]*+;?)|\r\n?|\x00")
 
 
-class Decoded:
+class CharacterData:
     """Character data as the parser gives it (references decoded, CR LF and CR as LF, NUL as U+FFFD),
     with the way back from an offset in it to the source."""
 

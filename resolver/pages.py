@@ -150,7 +150,7 @@ def _json_ld_items(code: str) -> list[dict[str, Any]]:
 
     try:
         data = json.loads(code)
-    except ValueError:
+    except (ValueError, RecursionError):  # broken, or nested deeper than the parser goes: says nothing
         return []
     items = data if isinstance(data, list) else [data]
     out: list[dict[str, Any]] = []
@@ -161,18 +161,22 @@ def _json_ld_items(code: str) -> list[dict[str, Any]]:
     return out
 
 
+_MAX_NAME_DEPTH = 3
+
+
 def _from_json_ld(item: dict[str, Any], page: dict[str, str]) -> None:
     kind = item.get("@type")
     kinds = kind if isinstance(kind, list) else [kind]
     if not any(str(k).endswith(("Article", "BlogPosting", "Report", "WebPage")) for k in kinds):
         return
 
-    def name_of(value: Any) -> str | None:
-        if isinstance(value, list):
-            names = [n for v in value if (n := name_of(v))]
+    def name_of(value: Any, depth: int = 0) -> str | None:
+        if isinstance(value, list):  # a list of authors, perhaps of lists: a few levels are all real pages use
+            names = [n for v in value if (n := name_of(v, depth + 1))] if depth < _MAX_NAME_DEPTH else []
             return ", ".join(names) or None
         if isinstance(value, dict):
-            return str(value.get("name") or "") or None
+            name = value.get("name")
+            return name if isinstance(name, str) and name else None
         return str(value) if isinstance(value, str) and value else None
 
     for field, value in (

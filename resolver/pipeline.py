@@ -2,20 +2,27 @@
 
 URLs are deduplicated across the whole run before anything is fetched; the store is asked first; what
 is fetched is stored as soon as it is known (a run killed halfway keeps its finished work).
+
+``RunOptions.deadline`` bounds the whole run — resolving, post metadata, expanding links inside posts —
+and may be a :class:`~resolver.net.Deadline` shared with the phases around it (reading URL sources,
+archiving). What the deadline cuts short ends as ``error`` ("the run's deadline was reached first"), its
+markup metadata kept.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import httpx
 
 from . import defaults
 from .enrich import Enriched, Enricher, Fetcher
 from .models import Document, Finding, Link, Post, Resolution, ResolvedRecord
+from .net import Deadline
 from .platforms import PostRef, canonical_post_url, match_post_url
 from .resolve import ResolveOptions, first_url, post_resolution, resolve_url
 from .scan import LinkFilter, scan
@@ -23,6 +30,7 @@ from .store import STORED_AT, Freshness, MemoryStore, Store
 from .urls import absolute_url, shortener_host
 
 Progress = Callable[[int, int], None]
+DEADLINE_REACHED = "the run's deadline was reached first"
 
 
 @dataclass
@@ -30,7 +38,7 @@ class RunOptions:
     links: LinkFilter = "all"
     whole_page: bool = False
     concurrency: int = defaults.CONCURRENCY
-    deadline: float | None = None  # seconds for the whole run; unfinished items end as errors
+    deadline: Deadline | float | None = None  # the whole run (seconds from its start, or a Deadline)
     resolve: ResolveOptions = field(default_factory=ResolveOptions)
     freshness: Freshness = field(default_factory=Freshness)
     enrich: bool = True
@@ -51,9 +59,11 @@ async def resolve_all(
     options: RunOptions,
     progress: Progress | None = None,
     stats: Stats | None = None,
+    deadline: Deadline | None = None,
 ) -> dict[str, Resolution]:
     """Resolve each distinct URL once: from the store when fresh, else over the network (concurrently)."""
     stats = stats if stats is not None else Stats()
+    deadline = deadline or Deadline.of(options.deadline)
     unique = list(dict.fromkeys(first_url(u) for u in urls))
     stats.urls = len(unique)
     results: dict[str, Resolution] = {}
@@ -88,16 +98,23 @@ async def resolve_all(
             progress(done, len(unique))
 
     tasks = [asyncio.ensure_future(one(url)) for url in todo]
-    if tasks:
-        _, pending = await asyncio.wait(tasks, timeout=options.deadline)
-        for task in pending:
-            task.cancel()
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
+    await _until(deadline, tasks)
     for url in todo:
         if url not in results:
-            results[url] = Resolution(url, "error", None, None, (), "the run's deadline was reached first")
+            results[url] = Resolution(url, "error", None, None, (), DEADLINE_REACHED)
     return results
+
+
+async def _until(deadline: Deadline | None, tasks: Sequence[asyncio.Future[Any]]) -> None:
+    """Wait for ``tasks``, cancelling (and awaiting) whatever is still running when ``deadline`` passes."""
+    if not tasks:
+        return
+    finished, pending = await asyncio.wait(tasks, timeout=deadline.remaining() if deadline else None)
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.gather(*pending, return_exceptions=True)
+    await asyncio.gather(*finished)  # retrieve every finished task's exception: re-raise the first, lose none
 
 
 async def run(
@@ -113,7 +130,17 @@ async def run(
 ) -> list[ResolvedRecord]:
     """Scan every document, resolve every URL found (once), enrich posts; records in source order."""
     options = options or RunOptions()
-    store = store if store is not None else MemoryStore()
+    scanned = scan_documents(documents, options, on_document_error)
+    return await resolve_findings(
+        scanned, client=client, store=store, options=options, progress=progress, stats=stats, fetchers=fetchers
+    )
+
+
+def scan_documents(
+    documents: Iterable[Document],
+    options: RunOptions,
+    on_document_error: Callable[[Document, Exception], None] | None = None,
+) -> list[Finding]:
     scanned: list[Finding] = []
     for doc in documents:
         try:
@@ -122,42 +149,84 @@ async def run(
             if on_document_error is None:
                 raise
             on_document_error(doc, exc)
+    return scanned
+
+
+async def resolve_findings(
+    scanned: list[Finding],
+    *,
+    client: httpx.AsyncClient,
+    store: Store | None = None,
+    options: RunOptions | None = None,
+    progress: Progress | None = None,
+    stats: Stats | None = None,
+    fetchers: dict[str, Fetcher] | None = None,
+) -> list[ResolvedRecord]:
+    """Resolve and enrich findings already made (a scan's, or those an archive run re-checks); in order."""
+    options = options or RunOptions()
+    store = store if store is not None else MemoryStore()
+    deadline = Deadline.of(options.deadline)
     urls = [u for f in scanned if (u := f.url)]
     # Links inside copied posts can name the post (pic.twitter.com → /status/…/photo/1): resolve those too
     # even when --links hides them from the output.
     inner = [absolute_url(u) for f in scanned if isinstance(f, Post) for u in f.links]
     resolutions = await resolve_all(
-        [*urls, *inner], client=client, store=store, options=options, progress=progress, stats=stats
+        [*urls, *inner], client=client, store=store, options=options, progress=progress, stats=stats, deadline=deadline
     )
-    enricher = Enricher(
-        client=client,
-        store=store,
-        freshness=options.freshness,
-        network=options.enrich,
-        allow_private=options.resolve.allow_private,
-        policy=options.resolve.policy,
-        limiter=options.resolve.limiter,
-        fetchers=fetchers,
-    )
+
+    def enricher(network: bool) -> Enricher:
+        return Enricher(
+            client=client,
+            store=store,
+            freshness=options.freshness,
+            network=network,
+            allow_private=options.resolve.allow_private,
+            policy=options.resolve.policy,
+            limiter=options.resolve.limiter,
+            fetchers=fetchers,
+            item_timeout=options.resolve.item_timeout,
+        )
+
+    online = enricher(options.enrich and not (deadline and deadline.passed))
     semaphore = asyncio.Semaphore(max(1, options.concurrency))
 
     async def one(finding: Finding) -> ResolvedRecord:
         async with semaphore:
-            return await _record(finding, resolutions, enricher)
+            return await _record(finding, resolutions, online)
 
-    records = list(await asyncio.gather(*(one(f) for f in scanned)))
-    return await _expand_post_links(records, client=client, store=store, options=options)
+    tasks = [asyncio.ensure_future(one(f)) for f in scanned]
+    await _until(deadline, tasks)
+    online.cancel()
+    offline = enricher(False)
+    records = [
+        task.result() if not task.cancelled() else _cut_short(await _record(f, resolutions, offline))
+        for f, task in zip(scanned, tasks, strict=True)
+    ]
+    return await _expand_post_links(records, client=client, store=store, options=options, deadline=deadline)
+
+
+def _cut_short(record: ResolvedRecord) -> ResolvedRecord:
+    """A record whose metadata the deadline cut off: the markup's metadata stands, the status says error."""
+    res = record.resolution
+    if res is None or res.status != "ok":
+        return record
+    return replace(record, resolution=replace(res, status="error", error=f"{DEADLINE_REACHED} (post metadata)"))
 
 
 async def _expand_post_links(
-    records: list[ResolvedRecord], *, client: httpx.AsyncClient, store: Store, options: RunOptions
+    records: list[ResolvedRecord],
+    *,
+    client: httpx.AsyncClient,
+    store: Store,
+    options: RunOptions,
+    deadline: Deadline | None = None,
 ) -> list[ResolvedRecord]:
     """Links inside post metadata should be real targets: a source that only knows t.co links (oEmbed)
     gets them expanded through the same resolver and cache."""
     short = {u for r in records if r.post for u in r.post.links if shortener_host(u)}
-    if not short:
+    if not short or (deadline and deadline.passed):
         return records
-    resolved = await resolve_all(short, client=client, store=store, options=options)
+    resolved = await resolve_all(short, client=client, store=store, options=options, deadline=deadline)
 
     def expand(url: str) -> str:
         res = resolved.get(first_url(url))
@@ -182,6 +251,8 @@ async def _record(finding: Finding, resolutions: dict[str, Resolution], enricher
 
 
 def _dead_if(resolution: Resolution, enriched: Enriched) -> Resolution:
+    if enriched.blocked:
+        return replace(resolution, status="blocked", error=enriched.blocked)
     if enriched.dead:
         return replace(resolution, status="dead", error=f"the post is gone: {enriched.dead}")
     if enriched.meta and enriched.meta.url and resolution.canonical_url != enriched.meta.url:
@@ -220,7 +291,7 @@ async def _post_record(post: Post, resolutions: dict[str, Resolution], enricher:
                 author_handle=post.author_handle or meta.author_handle,
                 published=post.published or meta.created_at,
             )
-        if resolution.canonical_url or enriched.dead:
+        if resolution.canonical_url or enriched.dead or enriched.blocked:
             resolution = _dead_if(resolution, enriched)
     return ResolvedRecord(post, resolution, meta)
 

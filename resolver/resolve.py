@@ -3,8 +3,10 @@
 Each hop is one GET with redirects off (retried by the net policy). A hop leads on by an HTTP redirect
 (3xx + Location, or a ``Refresh`` header), by HTML (``<meta http-equiv=refresh>``), by a script
 (``location.replace("…")`` as t.co serves browsers) or by an interstitial page's link (lnkd.in). Following
-stops without a request at a URL that is a platform's post, and stops with ``blocked`` at a loop, the hop
-limit or a refused address. In a record, a hop's ``via`` says how that hop led on to the next one.
+stops without a request at a URL that is a platform's post (once the address guard has judged its host:
+a post-shaped URL on a private address is ``blocked``), and stops with ``blocked`` at a loop, the hop limit
+or a refused address. A link as a whole — every hop, retry and wait, but not its time queued for a
+per-host slot — gets ``item_timeout`` seconds. In a record, a hop's ``via`` says how that hop led on.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from . import defaults
-from .errors import BlockedError, CassetteMissError, FetchError
+from .errors import BlockedError, FetchError, RetryLater
 from .models import Hop, HopVia, Resolution
-from .net import HopResponse, HostLimiter, RetryPolicy, fetch_with_retry
+from .net import Budget, HopResponse, HostLimiter, RetryPolicy, fetch_with_retry, guard_of, request_seconds
 from .pages import PageFacts, parse_refresh, read_page
 from .platforms import canonical_post_url, match_post_url
 from .urls import canonical_url, same_site, shortener_host, tco_for_pic
@@ -37,6 +39,8 @@ class ResolveOptions:
     max_body: int = 262_144
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     limiter: HostLimiter = field(default_factory=HostLimiter)
+    # Seconds one link may spend in requests and waits in all; None: ITEM_TIME x the client's timeout.
+    item_timeout: float | None = None
 
 
 def first_url(url: str) -> str:
@@ -54,9 +58,16 @@ def post_resolution(url: str, hops: tuple[Hop, ...] = (), title: str | None = No
 async def resolve_url(url: str, client: httpx.AsyncClient, options: ResolveOptions | None = None) -> Resolution:
     """Follow ``url`` to its end. Never raises for one bad link: the outcome is data on the Resolution."""
     options = options or ResolveOptions()
+    guard = guard_of(client, allow_private=options.allow_private)
     start = first_url(url)
+    try:
+        guard.judge(start)  # a post URL is not fetched here, but its host is judged all the same
+    except BlockedError as exc:
+        return _end(url, "blocked", start, [], str(exc))
     if (done := post_resolution(start)) is not None:
         return Resolution(url, done.status, done.final_url, done.canonical_url)
+    seconds = options.item_timeout or defaults.ITEM_TIME * request_seconds(client)
+    budget = Budget(seconds, "one link")
     hops: list[Hop] = []
     seen: set[str] = set()
     jar = _ChainCookies()
@@ -73,6 +84,7 @@ async def resolve_url(url: str, client: httpx.AsyncClient, options: ResolveOptio
                     client,
                     current,
                     policy=options.policy,
+                    budget=budget,
                     max_body=options.max_body,
                     allow_private=options.allow_private,
                     read_body=_wants_body,
@@ -80,18 +92,13 @@ async def resolve_url(url: str, client: httpx.AsyncClient, options: ResolveOptio
                 )
         except BlockedError as exc:
             return _end(url, "blocked", current, hops, str(exc))
-        except CassetteMissError as exc:
+        except RetryLater as exc:  # the server answered, asking for a pause longer than this run waits
+            hops.append(Hop(current, exc.status, "http"))
             return _end(url, "error", current, hops, str(exc))
-        except httpx.TimeoutException:
-            return _end(url, "error", current, hops, f"timed out fetching {current}")
-        except httpx.TransportError as exc:
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            host = urlsplit(current).hostname or current
-            return _end(url, "error", current, hops, f"could not connect to {host}: {reason}")
-        except FetchError as exc:
+        except FetchError as exc:  # network failures (the real cause), a cassette miss
             return _end(url, "error", current, hops, str(exc))
         except httpx.InvalidURL as exc:
-            return _end(url, "error", current, hops, f"invalid URL: {exc}")
+            return _end(url, "blocked", current, hops, f"refused: not a valid URL: {exc}")
 
         jar.take(current, response)
         facts = read_page(response.text(), current) if response.body else None
@@ -102,6 +109,10 @@ async def resolve_url(url: str, client: httpx.AsyncClient, options: ResolveOptio
                 # A login or "unsupported browser" page is not where the link leads: stop before it.
                 return _final(url, current, hops, facts)
             if (done := post_resolution(nxt, tuple(hops))) is not None:
+                try:
+                    guard.judge(nxt)
+                except BlockedError as exc:
+                    return _end(url, "blocked", nxt, hops, str(exc))
                 return Resolution(url, "ok", nxt, done.canonical_url, tuple(hops))
             current = nxt
             continue

@@ -59,11 +59,13 @@ def scan_text(doc: Document) -> list[Finding]:
     taken = Spans((r.start, r.end) for r in hidden)
 
     if markdown or _HTML_EMBED_HINT.search(text):
-        from .htmlscan import embeds_in_markup
+        from .htmlscan import markup_embeds
 
-        for start, end, embed in embeds_in_markup(doc, hidden):
-            out.add_embed(embed, start, end)
-            taken.append((start, end))
+        for hit in markup_embeds(doc, hidden):
+            out.add_embed(hit.embed, hit.start, hit.end)
+            taken.append((hit.start, hit.end))
+            for raw, url, start, end in hit.links:  # links inside the embed are the embed's to report
+                out.add_link(raw, url, start, end, in_post=True, embed=hit.embed)
     found = _Found(text)  # every bare URL, found once; the steps below take the ones they need
     _signatures(text, out, taken, found)
     if markdown:

@@ -1,23 +1,32 @@
-"""Pure URL helpers: shortener hosts (data), absolute URLs, and canonical forms.
+"""Pure URL helpers: shortener hosts (data), absolute URLs, canonical forms and sites.
 
-Tracking parameters come from courlan-style rules kept in one documented list here (see README,
-"Canonical URLs"): the utm_* family and the click ids every ad network appends, plus per-site rules.
+Tracking parameters come from ClearURLs' maintained rules and the project's overlay (resolver/urlrules.py,
+see README, "Canonical URLs"); sites come from the public suffix list.
 """
 
 from __future__ import annotations
 
 import html
+import ipaddress
 import re
 from functools import lru_cache
 from importlib import resources
-from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    from . import urlrules
 
 
 @lru_cache(maxsize=1)
 def shortener_hosts() -> frozenset[str]:
-    """The curated shortener list, from ``resolver/data/shorteners.txt``."""
+    """The curated shortener list, from ``resolver/data/shorteners.txt`` (its header says what is listed).
+
+    Entries are whole hosts (``bit.ly``, ``on.wsj.com``); ``*.lnk.to`` stands for every host under ``lnk.to``.
+    """
     text = resources.files("resolver").joinpath("data/shorteners.txt").read_text("utf-8")
-    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+    entries = (line.split("#", 1)[0].strip().lower() for line in text.splitlines())
+    return frozenset(entry for entry in entries if entry)
 
 
 def host_of(url: str) -> str:
@@ -30,15 +39,24 @@ def host_of(url: str) -> str:
 
 @lru_cache(maxsize=65536)
 def shortener_host(url: str) -> str | None:
-    """The shortener a URL goes through (``"t.co"``, ``"bit.ly"``…), or None for an ordinary link."""
+    """The shortener a URL goes through (``"t.co"``, ``"bit.ly"``…), or None for an ordinary link.
+
+    The URL's host must *be* a listed host (a leading ``www.`` aside): a subdomain is another service
+    (``preview.redd.it`` serves images, ``redd.it`` redirects). Only hosts listed as ``*.name`` match
+    below ``name``, for services that issue their codes on subdomains (``artist.lnk.to/album``).
+    """
     host = host_of(url)
     if host.startswith("www."):
         host = host[4:]
     hosts = shortener_hosts()
     if host in hosts:
         return host
-    parent = host.split(".", 1)[-1] if "." in host else ""
-    return parent if parent in hosts and parent.count(".") >= 1 and parent not in ("goo.gl",) else None
+    dot = host.find(".")
+    while dot != -1:
+        if "*" + host[dot:] in hosts:
+            return host
+        dot = host.find(".", dot + 1)
+    return None
 
 
 _SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
@@ -70,127 +88,148 @@ def tco_for_pic(url: str) -> str | None:
 
 # --- canonical URLs ---------------------------------------------------------------------------------
 
-# Query parameters that only track the reader. Families (prefixes) and exact names, case-insensitive.
-# Drawn from ClearURLs' global rules and courlan's TRACKERS_RE; kept here so it is reviewed in one place.
-TRACKING_PREFIXES: tuple[str, ...] = ("utm_", "pk_", "mtm_", "itm_", "hsa_", "oly_", "vero_", "_hs", "mc_")
-TRACKING_PARAMS: frozenset[str] = frozenset(
-    {
-        "fbclid",
-        "gclid",
-        "gclsrc",
-        "dclid",
-        "gbraid",
-        "wbraid",
-        "msclkid",
-        "yclid",
-        "twclid",
-        "ttclid",
-        "igshid",
-        "igsh",
-        "mc_cid",
-        "mc_eid",
-        "ref_src",
-        "ref_url",
-        "_ga",
-        "_gl",
-        "_openstat",
-        "wt.mc_id",
-        "cmpid",
-        "ncid",
-        "ocid",
-        "soc_src",
-        "soc_trk",
-        "spm",
-        "scm",
-        "share_source",
-        "xtor",
-        "at_medium",
-        "at_campaign",
-        "ito",
-        "s_cid",
-        "sr_share",
-        "mkt_tok",
-        "vero_id",
-        "__twitter_impression",
-        "rss",
-        "cid_source",
-        "smid",
-        "smtyp",
-    }
-)
-# Per-site parameters: harmless elsewhere, tracking on these hosts.
-SITE_TRACKING: dict[str, frozenset[str]] = {
-    "twitter.com": frozenset({"s", "t", "ref_src", "ref_url", "src", "cn"}),
-    "x.com": frozenset({"s", "t", "ref_src", "ref_url", "src", "cn"}),
-    "youtube.com": frozenset({"si", "feature", "pp", "ab_channel"}),
-    "youtu.be": frozenset({"si", "feature"}),
-    "instagram.com": frozenset({"igshid", "igsh", "utm_source", "img_index"}),
-    "facebook.com": frozenset({"mibextid", "rdid", "sfnsn", "__cft__", "__tn__", "ref"}),
-    "tiktok.com": frozenset({"is_from_webapp", "sender_device", "web_id", "_r", "_t", "lang"}),
-    "threads.net": frozenset({"xmt", "slof"}),
-    "threads.com": frozenset({"xmt", "slof"}),
-    "reddit.com": frozenset({"share_id", "utm_name", "rdt"}),
-    "nytimes.com": frozenset({"smid", "smtyp", "partner", "unlocked_article_code"}),
-    "amazon.com": frozenset({"tag", "ref_", "pd_rd_r", "pd_rd_w", "pd_rd_wg", "pf_rd_p", "pf_rd_r", "linkcode"}),
-}
-
-
-def _site_rules(host: str) -> frozenset[str]:
-    host = host[4:] if host.startswith("www.") else host
-    for site, names in SITE_TRACKING.items():
-        if host == site or host.endswith("." + site):
-            return names
-    return frozenset()
-
-
-def is_tracking_param(name: str, host: str = "") -> bool:
-    lowered = name.lower()
-    return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES) or lowered in _site_rules(host)
+_HTTP = re.compile(r"https?://", re.IGNORECASE)
+_PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_PATH_SAFE = "/%:@!$&'()*+,;="
+_QUERY_SAFE = "/?%:@!$&'()*+,;="
+_MAX_PASSES = 8  # normal form and rules alternate until neither changes; wrappers rarely nest past two
 
 
 def canonical_url(url: str) -> str:
-    """Tracking parameters removed, host lower-cased (IDN → punycode), default port and fragment dropped.
+    """The canonical form of an http(s) URL, offline: tracking removed, trackers unwrapped, normal form.
 
-    Path and remaining query are kept as the site wrote them (only re-quoted where unsafe): sites differ
-    on whether ``/a`` and ``/a/`` are one page, so we do not guess.
+    * Tracking parameters are removed and tracker links unwrapped (a Google ``/url?q=…`` link becomes its
+      target) by ClearURLs' maintained rules plus a small overlay of the project's own
+      (:mod:`resolver.urlrules`); parameters a page needs (YouTube's ``v``, a search's ``q``, WordPress's
+      ``p``…) stay.
+    * Normal form (RFC 3986 §6): scheme and host lower-cased, IDNs as punycode, the default port, the
+      fragment and empty query pieces dropped, ``.``/``..`` path segments resolved, percent-escapes of
+      unreserved characters decoded and the others upper-cased, unsafe characters escaped. The path and
+      the remaining query keep the site's own spelling and order otherwise: sites differ on whether ``/a``
+      and ``/a/`` are one page, so we do not guess.
+
+    No request is made: ``rel=canonical`` and redirects are the resolver's business (``resolver resolve``).
+    Idempotent: ``canonical_url(canonical_url(u)) == canonical_url(u)``. A string that is not an http(s)
+    URL comes back stripped of surrounding whitespace and otherwise unchanged.
     """
+    return _canonical_cached(url)
+
+
+@lru_cache(maxsize=65536)
+def _canonical_cached(url: str) -> str:
+    return canonicalize(url)
+
+
+def canonicalize(url: str, ruleset: urlrules.RuleSet | None = None, trace: urlrules.Trace | None = None) -> str:
+    """:func:`canonical_url` with a chosen rule set (default: ClearURLs and the overlay) and a trace."""
+    from . import urlrules  # the rules cost a few ms to import and ~60 ms to load: only when asked for
+
+    current = url.strip()
+    if not _HTTP.match(current):
+        return current
+    normal = current
+    for _ in range(_MAX_PASSES):
+        normal = _normal_form(current)
+        cleaned = urlrules.clean(normal, ruleset, trace)
+        if cleaned == normal:
+            break
+        current = cleaned
+    return normal
+
+
+def _normal_form(url: str) -> str:
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(url)
+        port = parts.port
     except ValueError:
         return url
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").rstrip(".")
+    if not host:
+        return url
     try:
         host = host.encode("idna").decode("ascii").lower() if not host.isascii() else host.lower()
     except UnicodeError:
         host = host.lower()
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
     netloc = host
     if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
         netloc = f"{host}:{port}"
     if parts.username:
         userinfo = parts.username + (f":{parts.password}" if parts.password else "")
         netloc = f"{userinfo}@{netloc}"
-    path = quote(parts.path, safe="/%:@!$&'()*+,;=-._~") or "/"
-    query_pairs = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k, host)]
-    query = urlencode(query_pairs, doseq=True, safe="/:@!$'()*,;-._~") if query_pairs else ""
-    if query_pairs and query == parts.query.replace("%20", "+"):
-        query = parts.query
+    path = _remove_dot_segments(_escape(parts.path, _PATH_SAFE)) or "/"
+    pieces = [_escape(piece, _QUERY_SAFE) for piece in parts.query.split("&") if piece]
+    query = "&".join(pieces)
     return urlunsplit((scheme, netloc, path, query, ""))
 
 
+def _escape(text: str, safe: str) -> str:
+    """Percent-escapes normalised (unreserved ones decoded, the rest upper-cased); unsafe characters escaped."""
+
+    def one(m: re.Match[str]) -> str:
+        char = chr(int(m.group(1), 16))
+        return char if char in _UNRESERVED else "%" + m.group(1).upper()
+
+    return quote(_PERCENT.sub(one, text), safe=safe, errors="replace")
+
+
+def _remove_dot_segments(path: str) -> str:
+    """RFC 3986 §5.2.4: what a browser sends for ``/a/./b/../c`` is ``/a/c``."""
+    if "." not in path:
+        return path
+    segments = path.split("/")
+    if not any(s in (".", "..") for s in segments):
+        return path
+    out: list[str] = []
+    for segment in segments[1:]:
+        if segment == ".":
+            continue
+        if segment == "..":
+            if out:
+                out.pop()
+            continue
+        out.append(segment)
+    if segments[-1] in (".", ".."):
+        out.append("")  # "/a/b/.." names the directory "/a/"
+    return "/" + "/".join(out)
+
+
 def same_site(a: str, b: str) -> bool:
-    """Whether two URLs share a registrable-ish domain (last two labels; three for ccSLDs like co.uk)."""
+    """Whether two URLs belong to one site: the same registrable domain by the public suffix list.
 
-    def site(host: str) -> str:
-        labels = host.split(".")
-        keep = 3 if len(labels) >= 3 and len(labels[-2]) <= 3 and len(labels[-1]) == 2 else 2
-        return ".".join(labels[-keep:])
-
+    Private suffixes count (``alice.github.io`` and ``bob.github.io`` are two sites, as are two
+    ``*.blogspot.com`` blogs), so one user's page cannot claim another's as its canonical URL. An IP
+    address, or a host that is itself a public suffix, is only the same site as itself.
+    """
     ha, hb = host_of(a), host_of(b)
-    return bool(ha and hb) and site(ha) == site(hb)
+    if not (ha and hb):
+        return False
+    return ha == hb or site_of(ha) == site_of(hb)  # one host is one site: no need to load the list
+
+
+@lru_cache(maxsize=4096)
+def site_of(host: str) -> str:
+    """The registrable domain of ``host`` (``news.bbc.co.uk`` → ``bbc.co.uk``), lower-case, punycode."""
+    host = host.lower().rstrip(".").strip("[]")
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return host
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return host
+    return _suffix_list().privatesuffix(host) or host
+
+
+@lru_cache(maxsize=1)
+def _suffix_list() -> Any:
+    from publicsuffixlist import PublicSuffixList  # ~40 ms to load: only when a site is asked for
+
+    return PublicSuffixList(only_icann=False)

@@ -57,3 +57,45 @@ def _guarded_connect_ex(self: socket.socket, address: object) -> int:
 def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
     monkeypatch.setattr(socket.socket, "connect_ex", _guarded_connect_ex)
+
+
+@pytest.fixture(autouse=True)
+def _no_real_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """c-ares sends its queries from C, past the socket guard above: point it at a loopback port nobody
+    answers, so no test can ask the machine's real DNS server (tests that need names run tests.webserver's
+    FakeDNS and pass it explicitly)."""
+    import resolver.net
+
+    monkeypatch.setattr(resolver.net, "DEFAULT_DNS_SERVERS", ("127.0.0.1:9",))
+
+
+class ConnectRecorder:
+    """Every address a socket of this process tried to connect to (after the guard above let it)."""
+
+    def __init__(self) -> None:
+        self.addresses: list[tuple[str, int]] = []
+
+    def others_than(self, *allowed: tuple[str, int]) -> list[tuple[str, int]]:
+        return [a for a in self.addresses if a not in allowed]
+
+
+@pytest.fixture
+def connections(monkeypatch: pytest.MonkeyPatch) -> ConnectRecorder:
+    recorder = ConnectRecorder()
+    guarded, guarded_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def record(address: object) -> None:
+        if isinstance(address, tuple) and len(address) >= 2:
+            recorder.addresses.append((str(address[0]), int(address[1])))
+
+    def connect(self: socket.socket, address: object) -> None:
+        record(address)
+        return guarded(self, address)  # type: ignore[arg-type]
+
+    def connect_ex(self: socket.socket, address: object) -> int:
+        record(address)
+        return guarded_ex(self, address)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    return recorder

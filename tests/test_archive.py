@@ -296,13 +296,13 @@ def test_rerun_skips_unchanged_articles_and_reports_newly_dead(tmp_path: Path) -
     assert "| source | dead since | archived copy |" in markdown
 
 
-def test_a_second_run_waits_for_the_lock_then_exits_1(tmp_path: Path) -> None:
+def test_a_second_run_waits_for_the_lock_then_exits_75(tmp_path: Path) -> None:
     cache = tmp_path / "cache.sqlite3"
     article = tmp_path / "a.txt"
     article.write_text("nothing to resolve here\n")
     with RunLock(Path(str(cache) + ".lock")):
         result = runner.invoke(app, ["archive", str(article), "--cache", str(cache), "--lock-wait", "0.3"])
-    assert result.exit_code == 1 and "another run holds" in result.stderr
+    assert result.exit_code == 75 and "another run holds" in result.stderr  # EX_TEMPFAIL: not an item's failure
     after = runner.invoke(app, ["archive", str(article), "--cache", str(cache), "--no-lookup"])
     assert after.exit_code == 0
 
@@ -405,3 +405,88 @@ def test_when_the_newest_captures_are_all_errors_ask_for_the_newest_good_one() -
     (result,) = asyncio.run(archiver(httpx.MockTransport(handler), sleep=Sleeps())(["https://example.com/"]))
     assert result["archived_at"] == "2023-11-11T00:00:00Z"
     assert asked[1]["filter"] == "statuscode:200" and asked[1]["limit"] == "-1"
+
+
+# --- WARC: torn tails, memory across runs, failed writes -----------------------------------------------
+
+
+def _capture_all(path: Path, urls: list[str], store: MemoryStore) -> tuple[list[dict[str, str] | None], str | None]:
+    from resolver.models import Hop, Link, Resolution, ResolvedRecord
+
+    async def go() -> tuple[list[dict[str, str] | None], str | None]:
+        async with make_client(allow_private=True) as client:
+            recorder = WarcRecorder(path, client, allow_private=True, store=store)
+            try:
+                written = []
+                for url in urls:
+                    res = Resolution(url, "ok", url, url, (Hop(url, 200, "http"),))  # as resolve found it
+                    link = Link("a", url, url, None, False, (0, 1), 1)
+                    written.append(await recorder.capture(ResolvedRecord(link, res)))
+                return written, recorder.repaired
+            finally:
+                recorder.close()
+
+    return asyncio.run(go())
+
+
+def _read_warc(path: Path) -> list[tuple[str, str]]:
+    from warcio.archiveiterator import ArchiveIterator
+
+    with path.open("rb") as fh:
+        records = ArchiveIterator(fh, check_digests="raise")
+        return [(r.rec_type, r.rec_headers.get_header("WARC-Target-URI")) for r in records
+                if r.content_stream().read() is not None]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["cited.warc.gz", "cited.warc"])
+def test_a_torn_warc_tail_is_cut_off_and_nothing_is_written_twice(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    with serve() as web:
+        web.route("/p/*")(lambda r: r.reply(200, f"<title>{r.path}</title>".encode() + b"x" * 3000))
+        urls = [f"{web.base}/p/{n}" for n in range(3)]
+        store = MemoryStore()
+        first, repaired = _capture_all(path, urls[:2], store)
+        assert repaired is None
+        whole = path.stat().st_size
+        with path.open("ab") as fh:  # the start of a record: what a kill mid-write or a full disk leaves
+            fh.write(path.read_bytes()[:100])
+        second, repaired = _capture_all(path, urls, store)
+        assert repaired is not None and "torn record" in repaired and "(100 bytes)" in repaired
+        assert path.stat().st_size > whole  # cut back to the whole records, then the third capture appended
+        assert second[:2] == first  # already in the file: the same records, not new copies
+        hits_before = web.hits["/p/0"]
+        third, _ = _capture_all(path, urls, MemoryStore())  # a store that never heard of this file: it reads it
+        assert third == second and web.hits["/p/0"] == hits_before  # nothing fetched or written again
+    assert _read_warc(path) == [(kind, u) for u in urls for kind in ("response", "request")]
+
+
+def test_a_file_that_is_not_a_warc_is_never_cut(tmp_path: Path) -> None:
+    from resolver.archive import WarcError
+
+    path = tmp_path / "notes.warc"
+    path.write_text("my own notes, not a WARC\n")
+    with pytest.raises(WarcError, match="not a WARC file"):
+        _capture_all(path, [], MemoryStore())
+    assert path.read_text() == "my own notes, not a WARC\n"
+
+
+def test_a_failed_warc_write_is_undone_and_said_once(tmp_path: Path) -> None:
+    path = tmp_path / "cited.warc"
+    with serve() as web:
+        web.route("/p/*")(lambda r: r.reply(200, b"<title>t</title>" + b"y" * 20_000))
+        script = (
+            "import asyncio, json, resource, signal, sys\n"
+            "sys.path.insert(0, sys.argv[3])\n"
+            "from tests.test_archive import _capture_all\n"
+            "from resolver.store import MemoryStore\n"
+            "from resolver.archive import WarcError\n"
+            "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+            "resource.setrlimit(resource.RLIMIT_FSIZE, (50_000, 50_000))\n"  # room for two captures, not three
+            "urls = [f'{sys.argv[2]}/p/{n}' for n in range(4)]\n"
+            "try:\n    _capture_all(__import__('pathlib').Path(sys.argv[1]), urls, MemoryStore())\n"
+            "except WarcError as exc:\n    print(exc)\n"
+        )
+        done = subprocess.run([sys.executable, "-c", script, str(path), web.base, str(Path(__file__).parents[1])],
+                              capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.stdout.strip() == "warc: not written: File too large", done.stderr
+    assert _read_warc(path) == [(k, f"{web.base}/p/{n}") for n in range(2) for k in ("response", "request")]

@@ -135,6 +135,8 @@ def test_rewrite_changes_only_the_short_links(tmp_path: Path) -> None:
         .replace(b'href="https://t.co/PhOtO12345">pic.twitter.com/PhOtO12345<',
                  b'href="https://x.com/MayorRuiz/status/1900000000000000001">'
                  b"https://x.com/MayorRuiz/status/1900000000000000001<")
+        # youtu.be is a shortener: its link becomes the video's canonical URL, tracking parameter gone
+        .replace(b'"https://youtu.be/pO5L6vXtxsI?si=trackme"', b'"https://www.youtube.com/watch?v=pO5L6vXtxsI"')
     )  # fmt: skip
     assert after == expected  # the dead ow.ly link and everything else untouched, byte for byte
 
@@ -252,3 +254,50 @@ def test_replayed_answers_stay_out_of_the_default_cache(tmp_path: Path, monkeypa
     monkeypatch.setattr("resolver.store.default_cache_path", lambda: default)
     result = runner.invoke(app, ["resolve", str(EXAMPLE), "--cassette", str(EXAMPLE_CASSETTE)])
     assert result.exit_code == 0 and not default.exists()
+
+
+def test_an_empty_directory_is_unreadable_input_and_says_so(tmp_path: Path) -> None:
+    (tmp_path / "notes.bin").write_bytes(b"https://bit.ly/ignored")
+    result = runner.invoke(app, ["scan", str(tmp_path)])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"resolver: error: {tmp_path}: a directory with no article files (.html, .htm, .md, .markdown, .txt)"
+    ]
+
+
+def test_hostile_sources_are_one_line_each_and_the_rest_still_read(tmp_path: Path, fixtures: Path) -> None:
+    (tmp_path / "x.txt").symlink_to("/dev/zero")
+    os.mkfifo(tmp_path / "pipe.md")
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"https://bit.ly/big " * 1000)
+    good = fixtures / "copied.txt"
+    result = runner.invoke(app, ["scan", str(tmp_path / "x.txt"), str(tmp_path / "pipe.md"), str(big), str(good),
+                                 "--max-source-size", "16K", "-f", "jsonl"])  # fmt: skip
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.stderr.splitlines() == [
+        f"resolver: error: {tmp_path / 'x.txt'}: not a regular file (a character device); refused",
+        f"resolver: error: {tmp_path / 'pipe.md'}: not a regular file (a FIFO); refused",
+        f"resolver: error: {big}: larger than 16 KiB (--max-source-size); refused",
+    ]
+    assert {r["source"] for r in jsonl(result.stdout)} == {str(good)}
+    bad = runner.invoke(app, ["scan", str(good), "--max-source-size", "lots"])
+    assert bad.exit_code == 2 and "is not a size like 64M" in bad.output
+
+
+def test_a_cache_that_cannot_be_created_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the cache directory should be")
+    result = runner.invoke(app, ["resolve", str(EXAMPLE), "--cassette", str(EXAMPLE_CASSETTE), "--cache",
+                                 str(blocker / "cache.sqlite3")])  # fmt: skip
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.stderr.startswith(f"resolver: error: cannot use the cache at {blocker / 'cache.sqlite3'}:")
+
+
+def test_help_documents_every_exit_code() -> None:
+    for args in (["--help"], ["archive", "--help"]):
+        text = " ".join(runner.invoke(app, args).stdout.split())
+        for code in ("0 all", "1 some error", "2 ", "70 internal error", "75 "):
+            assert code in text, (args, code)
+    readme = (ROOT / "README.md").read_text()
+    for code in ("`0`", "`1`", "`2`", "`70`", "`75`", "`130`"):
+        assert code in readme

@@ -30,6 +30,13 @@ def test_registry_names_are_unique() -> None:
         ("https://fxtwitter.com/u/status/42", ("twitter", "42")),
         ("https://youtu.be/dQw4w9WgXcQ?si=x", ("youtube", "dQw4w9WgXcQ")),
         ("https://www.youtube.com/shorts/dQw4w9WgXcQ", ("youtube", "dQw4w9WgXcQ")),
+        # the id ends at the first non-digit: Substack's likes links, junk a CMS left after the id
+        ("https://twitter.com/u/status/1607698647084568576?s=20/likes", ("twitter", "1607698647084568576")),
+        ("https://twitter.com/u/status/1636000000000000001/retweets", ("twitter", "1636000000000000001")),
+        ("https://twitter.com/u/status/1314065374480986114)", ("twitter", "1314065374480986114")),
+        ("https://www.youtube.com/embed/videoseries?list=PL0123456789", None),  # a playlist, eleven letters
+        ("https://www.youtube.com/embed/live_stream?channel=UC123", None),
+        ("https://www.youtube.com/embed/dQw4w9WgXcQ?rel=0", ("youtube", "dQw4w9WgXcQ")),
         ("https://medium.com/@someone/123456", None),
         ("https://twitter.com/intent/tweet?text=x", None),
         ("https://twitter.com/janedoe", None),

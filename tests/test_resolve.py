@@ -9,11 +9,12 @@ import httpx
 import pytest
 
 from resolver.cassette import CassetteTransport
+from resolver.models import Resolution
 from resolver.net import HostLimiter, RetryPolicy, make_client
 from resolver.resolve import ResolveOptions, resolve_url
 
-from .conftest import SHARED
-from .webserver import huge, reset, serve, trickle
+from .conftest import SHARED, ConnectRecorder
+from .webserver import FakeDNS, huge, reset, serve, trickle
 
 CASSETTES = Path(__file__).resolve().parents[1] / "cassettes"
 
@@ -241,40 +242,21 @@ def test_redirect_into_a_private_address_is_refused() -> None:
     assert res.status == "blocked" and [h.status for h in res.hops] == [302]
 
 
-def test_dns_names_are_checked_after_resolution_at_connect_time() -> None:
-    """A name (not an IP literal, not "localhost") that resolves to a non-public address is refused by the
-    connector's resolver, after DNS: the machine's own host name resolves so, without any network."""
-    import socket
+def test_dns_names_are_checked_after_resolution_at_connect_time(connections: ConnectRecorder) -> None:
+    """A name (not an IP literal, not "localhost") whose DNS answer is non-public is refused by the
+    connector's resolver, after DNS, each time it is looked up: a rebinding name gains nothing."""
+    with serve() as web, FakeDNS({"rebinding.test": ["127.0.0.1", "::1"]}) as dns:
 
-    from resolver.net import is_public_ip
+        async def go() -> list[Resolution]:
+            async with make_client(dns_servers=[dns.server]) as client:
+                url = f"http://rebinding.test:{web.server_address[1]}/"
+                return [await resolve_url(url, client, options()) for _ in range(2)]
 
-    name = socket.gethostname()
-    try:
-        addresses = {a[4][0] for a in socket.getaddrinfo(name, 80)}
-    except OSError:
-        pytest.skip("this machine's host name does not resolve")
-    if not addresses or any(is_public_ip(a) for a in addresses):
-        pytest.skip("this machine's host name resolves to a public address")
-    with serve() as web:
-        res = resolve_live(f"http://{name}:{web.server_address[1]}/", allow_private=False)
+        results = asyncio.run(go())
         assert sum(web.hits.values()) == 0
-    assert res.status == "blocked" and "resolves to" in (res.error or ""), res.error
-
-
-def test_public_only_resolver_drops_loopback_answers() -> None:
-    from resolver.net import _public_resolver
-
-    async def go() -> str:
-        resolver = _public_resolver()
-        try:
-            await resolver.resolve("localhost", 80)
-        except OSError as exc:
-            return str(exc)
-        finally:
-            await resolver.close()
-        return "resolved"
-
-    assert "non-public" in asyncio.run(go())
+    assert [r.status for r in results] == ["blocked", "blocked"]
+    assert [r.error for r in results] == ["refused: non-public address (rebinding.test resolves to 127.0.0.1, ::1)"] * 2
+    assert connections.addresses == []
 
 
 def test_per_host_limit_holds() -> None:
@@ -364,3 +346,23 @@ def test_login_walls_end_the_chain_before_them(target: str, stops: bool) -> None
     res = asyncio.run(go())
     assert res.status == "ok"
     assert res.final_url == ("https://site.example.com/start" if stops else target)
+
+
+@pytest.mark.parametrize(
+    "json_ld",
+    [
+        "[" * 100_000 + "]" * 100_000,  # deeper than any JSON parser goes
+        '{"@type": "NewsArticle", "headline": "Deep", "author": ' + "[" * 900 + '{"name": "A"}' + "]" * 900 + "}",
+    ],
+)
+def test_deeply_nested_json_ld_is_read_as_far_as_it_makes_sense(json_ld: str) -> None:
+    head = f'<html><head><title>Page</title><script type="application/ld+json">{json_ld}</script></head></html>'
+
+    async def go():  # type: ignore[no-untyped-def]
+        transport = httpx.MockTransport(lambda r: httpx.Response(200, html=head))
+        async with make_client(transport=transport) as client:
+            return await resolve_url("https://news.example.com/deep", client, options(max_body=1024 * 1024))
+
+    res = asyncio.run(go())
+    assert res.status == "ok" and res.error is None
+    assert res.page and res.page["title"] in ("Page", "Deep") and "author" not in res.page

@@ -85,10 +85,17 @@ def query_value(parts: SplitResult, name: str) -> str | None:
     return values[0] if values else None
 
 
+# Characters that wrap a URL in an attribute without being part of it: template braces left in by a CMS
+# (cite="{https://www.tiktok.com/@user/video/1}"), JSX quotes, angle brackets.
+_URL_WRAPPERS = " \t\r\n{}\"'`<>"
+
+
 def absolute(href: str | None, base_url: str | None) -> str | None:
     if not href:
         return None
-    href = href.strip()
+    href = href.strip(_URL_WRAPPERS)
+    if not href:
+        return None
     if href.startswith("//"):
         return "https:" + href
     return urljoin(base_url, href) if base_url else href
@@ -122,6 +129,30 @@ def text_of(el: HtmlElement, sep: str = "") -> str:
                 continue
             parts.append(str(node))
         else:
+            parts.append("\n")
+    return sep.join(parts)
+
+
+def text_without(el: HtmlElement, skip: HtmlElement | None, sep: str = "") -> str:
+    """The element's visible text, as :func:`text_of`, leaving out one descendant's subtree."""
+    if skip is None:
+        return text_of(el, sep)
+    parts: list[str] = []
+    for node in el.xpath(_TEXT_AND_BREAKS):
+        if isinstance(node, str):
+            smart: Any = node
+            owner = smart.getparent()
+            if smart.is_tail:  # a tail belongs to the element's parent's content
+                if owner is skip:
+                    parts.append(str(node))
+                    continue
+                owner = owner.getparent() if owner is not None else None
+            if owner is not None and (owner is skip or any(a is skip for a in owner.iterancestors())):
+                continue
+            if not smart.is_tail and owner is not None and owner.tag in ("script", "style", "template"):
+                continue
+            parts.append(str(node))
+        elif node is not skip and not any(a is skip for a in node.iterancestors()):
             parts.append("\n")
     return sep.join(parts)
 

@@ -5,7 +5,21 @@ from __future__ import annotations
 import re
 from urllib.parse import SplitResult, urlencode
 
-from .base import Embed, HtmlElement, Platform, PostRef, absolute, host_of, query_value, split
+from ..dates import parse_embed_date
+from .base import (
+    Embed,
+    HtmlElement,
+    Platform,
+    PostRef,
+    absolute,
+    anchors,
+    clean_text,
+    first,
+    host_of,
+    query_value,
+    split,
+    text_of,
+)
 from .http import META_GRAPH, FetchContext, Fetched, meta_oembed
 
 _HOSTS = frozenset({"facebook.com", "m.facebook.com", "web.facebook.com", "mbasic.facebook.com"})
@@ -54,14 +68,53 @@ def _plugin_target(src: str | None, base_url: str | None) -> str | None:
     return None
 
 
+def _iframe_target(el: HtmlElement, base_url: str | None) -> str | None:
+    """The plugin URL of an iframe, from src or from the attribute a lazy loader keeps it in (data-src…)."""
+    for name, value in el.items():
+        if (name == "src" or "facebook.com/plugins/" in value) and (target := _plugin_target(value, base_url)):
+            return target
+    return None
+
+
+_PAGE = re.compile(r"^/(?P<page>[\w.-]+)/?$")
+
+
 def parse_embed(el: HtmlElement, base_url: str | None) -> Embed | None:
-    target = el.get("data-href") or _plugin_target(el.get("src"), base_url) or el.get("cite")
+    target = el.get("data-href") or (_iframe_target(el, base_url) if el.tag == "iframe" else None) or el.get("cite")
     if not target:
         return None
     url = absolute(target, base_url) or target
     parts = split(url)
-    ref = match_url(parts) if parts else None
-    return Embed("facebook", url=url, post_id=ref.post_id if ref else None, author_handle=ref.handle if ref else None)
+    if parts is None or host_of(parts) not in _HOSTS:
+        return None  # amp-facebook-comments and like buttons point at the article, not at a post
+    ref = match_url(parts)
+    # The SDK's fallback markup: <blockquote cite=…><p>text</p>Posted by <a href=page>Name</a> on <a>date</a>
+    quote = first(el, "blockquote") if el.tag != "blockquote" else el
+    name = published = text = None
+    if quote is not None:
+        paragraph = first(quote, "p")
+        text = clean_text(text_of(paragraph, " ")) if paragraph is not None else None
+        links = anchors(quote)
+        for a, href in links:
+            page = split(absolute(href, base_url) or "")
+            if page and host_of(page) in _HOSTS and _PAGE.match(page.path) and not _in_paragraph(paragraph, a):
+                name = clean_text(text_of(a, " ")) or None
+                break
+        if links and not _in_paragraph(paragraph, links[-1][0]):
+            published = parse_embed_date(text_of(links[-1][0], " "))
+    return Embed(
+        "facebook",
+        url=url,
+        post_id=ref.post_id if ref else None,
+        author_name=name,
+        author_handle=ref.handle if ref else None,
+        published=published,
+        text=text or None,
+    )
+
+
+def _in_paragraph(paragraph: HtmlElement | None, el: HtmlElement) -> bool:
+    return paragraph is not None and any(a is paragraph for a in el.iterancestors())
 
 
 async def fetch(ref: PostRef, ctx: FetchContext) -> Fetched:
@@ -80,8 +133,8 @@ PLATFORM = Platform(
     canonical_url=canonical_url,
     fetch=fetch,
     embed_xpath="//*[contains(@class, 'fb-post') or "
-    "contains(@class, 'fb-video')][@data-href] | "
-    "//iframe[contains(@src, 'facebook.com/plugins/post.php') or contains(@src, 'facebook.com/plugins/video.php')]",
+    "contains(@class, 'fb-video')][@data-href] | //amp-facebook[@data-href] | "
+    "//iframe[@*[contains(., 'facebook.com/plugins/post.php') or contains(., 'facebook.com/plugins/video.php')]]",
     parse_embed=parse_embed,
-    embed_markers=("fb-post", "fb-video", "facebook.com/plugins"),
+    embed_markers=("fb-post", "fb-video", "facebook.com/plugins", "amp-facebook"),
 )

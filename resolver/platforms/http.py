@@ -1,7 +1,9 @@
 """What a platform fetcher may do over HTTP: GET a URL under the run's retry policy and host limits.
 
 Fetchers live in their platform's module and reach the network only through a ``FetchContext`` (which goes
-through ``resolver.net``), so tests and ``--cassette`` replay them like everything else.
+through ``resolver.net``, and so through the address guard), so tests and ``--cassette`` replay them like
+everything else. The context remembers every refusal of the guard: a fetcher may skip a refused source and
+try the next, but the record still says that a request was refused.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ class Fetched:
     meta: PostMeta | None = None
     dead: str | None = None  # "deleted by its author", "not found", …
     missing: bool = False  # a source said "not found" without being sure (try the next one)
+    blocked: str | None = None  # the address guard refused a request, and nothing was learnt otherwise
 
 
 NOTHING = Fetched()
@@ -35,25 +38,33 @@ class FetchContext:
     max_body: int = 2 * 1024 * 1024
     policy: Any = None  # resolver.net.RetryPolicy
     limiter: Any = None  # resolver.net.HostLimiter
+    budget: Any = None  # resolver.net.Budget: the post's time, shared by all its requests and waits
     requests: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # the guard's refusals, in order
 
     async def get(self, url: str, headers: dict[str, str] | None = None) -> Any:
         """One GET (retried per policy): a ``resolver.net.HopResponse`` with its body read (capped)."""
+        from ..errors import BlockedError
         from ..net import HostLimiter, RetryPolicy, fetch_with_retry
 
         policy = self.policy or RetryPolicy()
         limiter = self.limiter or HostLimiter()
         self.requests.append(url)
-        async with limiter.slot(url):
-            return await fetch_with_retry(
-                self.client,
-                url,
-                policy=policy,
-                max_body=self.max_body,
-                allow_private=self.allow_private,
-                read_body=lambda _: True,
-                headers=headers,
-            )
+        try:
+            async with limiter.slot(url):
+                return await fetch_with_retry(
+                    self.client,
+                    url,
+                    policy=policy,
+                    budget=self.budget,
+                    max_body=self.max_body,
+                    allow_private=self.allow_private,
+                    read_body=lambda _: True,
+                    headers=headers,
+                )
+        except BlockedError as exc:
+            self.refused.append(str(exc))
+            raise
 
     async def get_json(self, url: str) -> tuple[int, Any]:
         """(status, parsed JSON or None). A body that is not JSON (some APIs answer errors as 200 HTML,
@@ -105,11 +116,14 @@ META_GRAPH = "https://graph.facebook.com/v22.0"
 
 async def meta_oembed(ctx: FetchContext, endpoint: str, ref: Any, platform: str, post_url: str) -> Fetched:
     """Meta's oEmbed; when it does not answer, the post page's OpenGraph tags."""
+    from ..errors import BlockedError, FetchError
     from .base import html_text
 
     try:
         status, data = await ctx.get_json(endpoint)
-    except httpx.HTTPError:
+    except BlockedError:
+        raise
+    except (httpx.HTTPError, FetchError):  # Meta's endpoint failed: the post's own page may still answer
         status, data = 0, None
     if status == 404:
         return Fetched(dead="not found (oEmbed answered 404)")

@@ -69,7 +69,9 @@ def parse_embed(el: HtmlElement, base_url: str | None) -> Embed | None:
             ref = ref or (match_url(parts) if parts else None)
     if ref is None:
         return None
-    text = clean_text(text_of(el, " ")) or None if el.tag != "iframe" else None
+    # Only paragraphs hold the post's words: the embed code's own text is "Post by @user@server" and
+    # "View on Mastodon" (a placeholder the script replaces).
+    text = clean_text("\n\n".join(text_of(p, " ") for p in el.iter("p"))) or None if el.tag != "iframe" else None
     return Embed(
         "mastodon",
         url=canonical_url(ref),

@@ -39,7 +39,7 @@ def canonical_url(ref: PostRef) -> str:
 
 
 def parse_embed(el: HtmlElement, base_url: str | None) -> Embed | None:
-    candidates = [el.get("src"), el.get("cite")]
+    candidates = [el.get("src"), el.get("cite"), el.get("data-src")]
     if el.tag != "iframe":
         candidates += [href for _, href in anchors(el)]
     for href in candidates:
@@ -69,7 +69,7 @@ PLATFORM = Platform(
     fetch=fetch,
     embed_xpath="//blockquote[contains(@class, 'reddit-embed-bq') or "
     "contains(@class, 'reddit-card')] | "
-    "//iframe[contains(@src, 'embed.reddit.com/r/') or contains(@src, 'redditmedia.com/r/')]",
+    "//iframe[contains(@src, 'embed.reddit.com/r/') or contains(@src, 'redditmedia.com/r/')] | //amp-reddit",
     parse_embed=parse_embed,
     embed_markers=("reddit",),
 )

@@ -51,7 +51,8 @@ def parse_embed(el: HtmlElement, base_url: str | None) -> Embed | None:
                 url=canonical_url(ref),
                 post_id=ref.post_id,
                 author_handle=ref.handle,
-                text=clean_text(text_of(el, " ")) or None,
+                # The embed code holds no post text, only "Post by @user" and "View on Threads".
+                text=clean_text("\n\n".join(text_of(p, " ") for p in el.iter("p"))) or None,
             )
     return None
 

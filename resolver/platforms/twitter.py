@@ -23,9 +23,11 @@ from .base import (
     clean_text,
     first,
     host_of,
+    html_text,
     query_value,
     split,
     text_of,
+    text_without,
 )
 from .http import NOTHING, FetchContext, Fetched
 
@@ -45,9 +47,10 @@ HOSTS = frozenset(
     }
 )
 _NOT_USERS = frozenset({"i", "intent", "share", "search", "hashtag", "home", "explore", "settings"})
-_STATUS = re.compile(r"/(?P<user>\w{1,15})/status(?:es)?/(?P<id>\d{1,20})(?:/|$)")
-_I_STATUS = re.compile(r"/i/(?:web/)?status(?:es)?/(?P<id>\d{1,20})(?:/|$)")
-_STATUSES = re.compile(r"/statuses/(?P<id>\d{1,20})(?:/|$)")
+# The id ends at the first non-digit: "/photo/1", "/likes", or junk a CMS left behind ("…/123)").
+_STATUS = re.compile(r"/(?P<user>\w{1,15})/status(?:es)?/(?P<id>\d{1,20})(?!\d)")
+_I_STATUS = re.compile(r"/i/(?:web/)?status(?:es)?/(?P<id>\d{1,20})(?!\d)")
+_STATUSES = re.compile(r"/statuses/(?P<id>\d{1,20})(?!\d)")
 SIGNATURE = re.compile(r"[—–-]{1,2}\s*(?P<name>[^\n—–]*?)\s*\(@(?P<handle>\w{1,15})\)")
 
 
@@ -87,7 +90,7 @@ def parse_embed(el: HtmlElement, base_url: str | None) -> Embed | None:
     if tag == "iframe":
         return _from_iframe(el, base_url)
     classes = set((el.get("class") or "").split())
-    if "tweet" in classes and by_class(el, "tweet-text") is not None:
+    if "tweet" in classes and _is_static_card(el):
         return _from_static_card(el, base_url)
     embed = _from_blockquote(el, base_url)
     if embed.post_id is None:
@@ -109,7 +112,7 @@ def _iframe_id(src: str | None) -> str | None:
     parts = split(absolute(src, None) or "") if src else None
     if parts is None:
         return None
-    if "twitter" in (parts.hostname or "") and "/embed/Tweet.html" in parts.path:
+    if "twitter" in (parts.hostname or "") and parts.path.endswith(("/embed/Tweet.html", "/embed/index.html")):
         tweet_id = query_value(parts, "id")
         return tweet_id if tweet_id and tweet_id.isdigit() else None
     if host_of(parts) == "twitframe.com":
@@ -134,13 +137,15 @@ def _from_blockquote(root: HtmlElement, base_url: str | None) -> Embed:
             status, status_anchor = ref, a
     paragraph = first(root, "p")
     body = paragraph if paragraph is not None else root
-    text = clean_text(text_of(body)) or None
+    # Without a <p>, the text is the blockquote's own, less its status link: that link shows a date or a
+    # placeholder ("Tweet may have been deleted"), or the bare status URL, never the post's words.
+    text = clean_text(text_of(paragraph) if paragraph is not None else text_without(root, status_anchor)) or None
     links = tuple(
         url
         for a, href in anchors(body)
         if a is not status_anchor and (url := absolute(href, base_url)) and url.startswith("http")
     )
-    full = text_of(root, " ")
+    full = text_of(root, " ") if paragraph is not None else text_without(root, status_anchor, " ")
     # The signature follows the post's paragraph; a dash inside the post's text is not one.
     after = full
     if paragraph is not None:
@@ -153,7 +158,7 @@ def _from_blockquote(root: HtmlElement, base_url: str | None) -> Embed:
     handle = signature.group("handle") if signature else (status.handle if status else None)
     published = parse_embed_date(text_of(status_anchor)) if status_anchor is not None else None
     if paragraph is None and text and signature:
-        text = clean_text(after[: signature.start()]) or None
+        text = clean_text(after[: signature.start()].rstrip(" —–-")) or None
     url = absolute(status_anchor.get("href"), base_url) if status_anchor is not None else None
     return Embed(
         "twitter",
@@ -167,28 +172,109 @@ def _from_blockquote(root: HtmlElement, base_url: str | None) -> Embed:
     )
 
 
+# Static tweet cards: Substack's (web: div.tweet[data-attrs] around one <a>; e-mail: "tweet static" with
+# span.likes / span.retweets hrefs as the only place the id is kept) and look-alikes that draw a tweet
+# with tweet-* classes. A quoted tweet nests inside (quote-tweet / quoted-tweet): its fields are not ours.
+_CARD_PARTS = ("tweet-text", "tweet-author-name", "tweet-author-handle", "tweet-author", "tweet-header")
+_QUOTE_PARTS = ("quote-tweet", "quoted-tweet")
+
+
+def _is_static_card(el: HtmlElement) -> bool:
+    return bool(el.get("data-attrs")) or any(by_class(el, part) is not None for part in _CARD_PARTS)
+
+
+def _card_attrs(root: HtmlElement) -> dict[str, Any]:
+    """Substack's data-attrs JSON (url, username, name, date, full_text), when the card carries it."""
+    import json
+
+    raw = root.get("data-attrs")
+    if not raw:
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _in_quote(el: HtmlElement, root: HtmlElement) -> bool:
+    for node in el.iterancestors():
+        if node is root:
+            return False
+        if set((node.get("class") or "").split()) & set(_QUOTE_PARTS):
+            return True
+    return False
+
+
+def _created_at(value: str) -> str | None:
+    """Twitter's created_at ("Thu Oct 08 04:49:34 +0000 2020") as ISO 8601, else the embed-date reading."""
+    import datetime as dt
+
+    try:
+        stamp = dt.datetime.strptime(value.strip(), "%a %b %d %H:%M:%S %z %Y")
+    except ValueError:
+        return parse_embed_date(value)
+    return stamp.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _from_static_card(root: HtmlElement, base_url: str | None) -> Embed:
     def text_by_class(cls: str) -> str | None:
         node = by_class(root, cls)
-        return clean_text(text_of(node, " ")) if node is not None else None
+        if node is None or _in_quote(node, root):
+            return None
+        return clean_text(text_of(node, " ")) or None
 
-    handle = text_by_class("tweet-author-handle")
-    status = None
-    for _, href in anchors(root):
-        status = status or _ref(href, base_url)
+    attrs = _card_attrs(root)
+    status = _ref(str(attrs.get("url") or ""), base_url) if attrs.get("url") else None
+    status_url = None
+    # Any element's href: the e-mail cards keep the status URL only on <span class="likes" href=…>.
+    for node in root.xpath(".//*[@href]"):
+        if status is not None:
+            break
+        if not _in_quote(node, root) and (status := _ref(node.get("href"), base_url)) is not None:
+            href = absolute(node.get("href"), base_url) or ""
+            # …/status/<id>/likes is where the status URL hides, not the post's URL: keep only a plain one
+            status_url = href if href.split("?")[0].rstrip("/").endswith(status.post_id) else None
+    handle = text_by_class("tweet-author-handle") or text_by_class("tweet-author") or attrs.get("username")
+    handle = str(handle).strip().lstrip("@") or None if handle else None
     body = by_class(root, "tweet-text")
-    links = tuple(url for _, href in anchors(body) if (url := absolute(href, base_url))) if body is not None else ()
+    if body is not None and not _in_quote(body, root):
+        text = clean_text(text_of(body, "")) or None
+        links = tuple(url for _, href in anchors(body) if (url := absolute(href, base_url)))
+    else:
+        text = _card_own_text(root) or (html_text(str(attrs["full_text"]))[0] if attrs.get("full_text") else None)
+        links = ()
     date_text = text_by_class("tweet-date")
+    published = parse_embed_date(date_text) if date_text else None
+    if published is None and attrs.get("date"):
+        published = _created_at(str(attrs["date"]))
     return Embed(
         "twitter",
-        url=canonical_url(status) if status else None,
+        url=status_url or (canonical_url(status) if status else None),
         post_id=status.post_id if status else None,
-        author_name=text_by_class("tweet-author-name"),
-        author_handle=handle.lstrip("@") if handle else (status.handle if status else None),
-        published=parse_embed_date(date_text) if date_text else None,
-        text=text_by_class("tweet-text"),
+        author_name=text_by_class("tweet-author-name") or (str(attrs["name"]).strip() if attrs.get("name") else None),
+        author_handle=handle or (status.handle if status else None),
+        published=published,
+        text=text,
         links=links,
     )
+
+
+def _card_own_text(root: HtmlElement) -> str | None:
+    """A card without tweet-text: the text that stands outside its header, footer and quoted tweet."""
+    skipped = ("tweet-header", "tweet-footer", *_QUOTE_PARTS)
+    parts: list[str] = []
+    for node in root.xpath(".//text()"):
+        owner = node.getparent()
+        if node.is_tail:
+            owner = owner.getparent() if owner is not None else None
+        chain = [owner, *owner.iterancestors()] if owner is not None else []
+        if any(set((n.get("class") or "").split()) & set(skipped) for n in chain if n is not None):
+            continue
+        if owner is not None and owner.tag in ("script", "style"):
+            continue
+        parts.append(str(node))
+    return clean_text("".join(parts)) or None
 
 
 def _shortcode(attrs: dict[str, str]) -> Embed | None:
@@ -387,9 +473,10 @@ PLATFORM = Platform(
             f"//*[{_TWEET_CLASS.format('twitter-video')}]",
             "//amp-twitter",
             "//*[@data-tweet-id]",
-            "//iframe[contains(@src, 'twitter.com/embed/Tweet.html') or contains(@src, 'twitframe.com/show')]",
+            "//iframe[contains(@src, 'twitter.com/embed/Tweet.html') or contains(@src, 'twitter.com/embed/index.html')"
+            " or contains(@src, 'twitframe.com/show')]",
             f"//div[{_TWEET_CLASS.format('tweet')}][contains(concat(' ', normalize-space(@class), ' '), ' tweet ')]"
-            f"[.//*[{_TWEET_CLASS.format('tweet-text')}]]",
+            f"[@data-attrs or .//*[{_TWEET_CLASS.format('tweet-text')} or {_TWEET_CLASS.format('tweet-author')}]]",
             "//blockquote[not(@class)][.//a[contains(@href, '/status/')]][contains(., '(@')]",
         ]
     ),

@@ -11,6 +11,9 @@ from .http import FetchContext, Fetched, oembed
 _HOSTS = frozenset({"youtube.com", "m.youtube.com", "music.youtube.com", "youtube-nocookie.com"})
 _ID = re.compile(r"^[\w-]{11}$")
 _PATH = re.compile(r"^/(?:embed|shorts|live|v|e)/(?P<id>[\w-]{11})(?:[/?]|$)")
+# Eleven-character path words that are not video ids: /embed/videoseries?list=… (a playlist),
+# /embed/live_stream?channel=… (a channel's current stream).
+_NOT_IDS = frozenset({"videoseries", "live_stream"})
 
 
 def match_url(parts: SplitResult) -> PostRef | None:
@@ -23,7 +26,7 @@ def match_url(parts: SplitResult) -> PostRef | None:
     if parts.path in ("/watch", "/watch/"):
         video = query_value(parts, "v") or ""
         return PostRef("youtube", video) if _ID.match(video) else None
-    if m := _PATH.match(parts.path):
+    if (m := _PATH.match(parts.path)) and m.group("id") not in _NOT_IDS:
         return PostRef("youtube", m.group("id"))
     return None
 
@@ -35,11 +38,15 @@ def canonical_url(ref: PostRef) -> str:
 def parse_embed(el: HtmlElement, base_url: str | None) -> Embed | None:
     video = el.get("data-videoid") or el.get("videoid")
     if not video:
-        src = absolute(el.get("src") or el.get("data-src"), base_url)
-        parts = split(src) if src else None
-        ref = match_url(parts) if parts else None
-        video = ref.post_id if ref else None
-    if not video or not _ID.match(video):
+        # src, or the attribute a lazy loader or consent tool keeps it in until it loads (data-src, data-lazy-src…)
+        sources = [el.get("src"), *(v for k, v in el.items() if k != "src" and "youtu" in v)]
+        for src in sources:
+            url = absolute(src, base_url) if src else None
+            parts = split(url) if url else None
+            if (ref := match_url(parts) if parts else None) is not None:
+                video = ref.post_id
+                break
+    if not video or not _ID.match(video) or video in _NOT_IDS:
         return None
     return Embed("youtube", url=f"https://www.youtube.com/watch?v={video}", post_id=video)
 
@@ -65,8 +72,11 @@ PLATFORM = Platform(
     hosts=_HOSTS | {"youtu.be"},
     canonical_url=canonical_url,
     fetch=fetch,
-    embed_xpath="//iframe[contains(@src, 'youtube.com/embed/') or contains(@src, 'youtube-nocookie.com/embed/')"
-    " or contains(@data-src, 'youtube.com/embed/')] | //amp-youtube | //lite-youtube",
+    # iframes by any attribute (src, or data-src… of a lazy loader), and placeholders that keep the embed URL
+    # in a data-* attribute until clicked (WP Rocket's div.rll-youtube-player and its kin)
+    embed_xpath="//iframe[@*[contains(., 'youtube.com/embed/') or contains(., 'youtube-nocookie.com/embed/')]]"
+    " | //*[not(self::a)][@data-src[contains(., 'youtube.com/embed/') or contains(., 'youtube-nocookie.com/embed/')]]"
+    " | //amp-youtube | //lite-youtube",
     parse_embed=parse_embed,
     embed_markers=("youtube",),
     shortcodes={"youtube": _shortcode},
