@@ -111,24 +111,33 @@ def _name_says(names: str) -> tuple[bool, bool]:
 
 
 class _Judge:
-    """What an element's tag, role and names say, cached per distinct combination."""
+    """What an element's tag, role and names say; a page repeats its class names, so each distinct
+    name is read once."""
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[str, str | None, str | None, str | None], bool] = {}
+        self._names: dict[str, tuple[bool, bool]] = {}
 
-    def names_furniture(self, tag: str, cls: str | None, id_: str | None, role: str | None) -> bool:
-        key = (tag, cls, id_, role)
-        verdict = self._cache.get(key)
-        if verdict is None:
-            verdict = self._cache[key] = self._judge(tag, cls, id_, role)
-        return verdict
+    def _says(self, names: str) -> tuple[bool, bool]:
+        said = self._names.get(names)
+        if said is None:
+            said = self._names[names] = _name_says(names)
+        return said
 
-    @staticmethod
-    def _judge(tag: str, cls: str | None, id_: str | None, role: str | None) -> bool:
-        role = (role or "").strip().lower()
-        if tag in FURNITURE_TAGS or role in FURNITURE_ROLES:
+    def is_furniture(self, el: Any) -> bool:
+        tag = el.tag
+        if tag in FURNITURE_TAGS:
             return True
-        furniture, content = _name_says(f"{cls or ''} {id_ or ''}")
+        cls, id_, role = el.get("class"), el.get("id"), el.get("role")
+        if role is not None:
+            role = role.strip().lower()
+            if role in FURNITURE_ROLES:
+                return True
+        if cls is None and id_ is None:
+            return False
+        furniture, content = self._says(cls) if cls is not None else (False, False)
+        if id_ is not None:
+            id_furniture, id_content = self._says(id_)
+            furniture, content = furniture or id_furniture, content or id_content
         return furniture and not (content or tag in CONTENT_TAGS or role in CONTENT_ROLES)
 
 
@@ -141,13 +150,7 @@ def furniture_roots(root: Any, holders: Iterable[Any] = ()) -> list[Any]:
         body = root
     holding = set(holders)
     judge = _Judge()
-    candidates = [
-        el
-        for el in body.iterdescendants()
-        if isinstance(el.tag, str)
-        and judge.names_furniture(el.tag, el.get("class"), el.get("id"), el.get("role"))
-        and el not in holding
-    ]
+    candidates = [el for el in body.iterdescendants() if judge.is_furniture(el) and el not in holding]
     if not candidates:
         return []
     page: _Page | None = None

@@ -31,6 +31,7 @@ _PREFIX_KEEP = 128  # open elements reopened at most from each end of the chain
 _CONTEXT_TAGS = FURNITURE_TAGS | CONTENT_TAGS | {"html", "head", "body", "a", "code", "pre", "noscript"}
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 _NON_SPACE = re.compile(r"\S")
+_HTML_END = re.compile(r"</(?i:html)(?=[\t\n\f\r />])")
 
 
 @dataclass
@@ -99,9 +100,9 @@ def _open_html_end(source: str, index: SourceIndex) -> str:
     (spaces of the same length: every offset stays where it was, and so do all other tokens)."""
     parts: list[str] = []
     pos = 0
-    for end_tag in index.end_tags("html"):
+    for end_tag in (m.start() for m in _HTML_END.finditer(source)):
         after = index.tag_end(end_tag)
-        if _NON_SPACE.search(source, after):
+        if _NON_SPACE.search(source, after) and index.is_between_tokens(end_tag):
             parts += [source[pos:end_tag], " " * (after - end_tag)]
             pos = after
     if not parts:

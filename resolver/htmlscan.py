@@ -470,8 +470,10 @@ def _anchors(piece: Piece, tag: str) -> Iterator[tuple[Any, int]]:
     start tags, so the k-th element is the k-th tag; where an href says otherwise (a bug on either
     side), the line-checked alignment decides."""
     index, text = piece.smap.index, piece.text
-    positions = index.start_tags(tag)
     elements = list(piece.root.iter(tag))
+    positions = index.candidates(tag)
+    if len(positions) != len(elements):  # some "<a" stand in comments, scripts or attribute values
+        positions = index.start_tags(tag)
     if len(positions) == len(elements):
         for el, pos in zip(elements, positions, strict=True):
             href = el.get("href")

@@ -116,29 +116,47 @@ def token_end(text: str, pos: int) -> int:
 
 
 class SourceIndex:
-    """Answers "is this offset between tokens (in text, or at a tag's start)?" for one text."""
+    """Answers "is this offset between tokens (in text, or at a tag's start)?" for one text.
+
+    Checkpoints are laid lazily, as far as the questions reach: a page whose start tags match its tree
+    one for one (the usual case, see ``SourceMap``) is never walked at all.
+    """
 
     def __init__(self, text: str) -> None:
         self.text = text
         self._checkpoints = array("q", [0])
+        self._walked = 0  # checkpoints cover the text up to here
         self._dead_from = len(text) + 1  # past an unterminated token every offset is inside it
-        pos, n = 0, len(text)
-        walk = _WALK.match
-        while pos < n:
-            end = walk(text, pos, min(pos + _STRIDE, n)).end()  # type: ignore[union-attr]
-            if end == pos:  # a token longer than the stride, or cut off by the end of the text
-                end = token_end(text, pos)
-                if end >= n and _ONE.match(text, pos) is None:
-                    self._dead_from = pos + 1
+        self._candidates: dict[str, list[int]] = {}
+        self._real_start_tags: dict[str, list[int]] = {}
+
+    def _walk_to(self, pos: int) -> None:
+        text, n = self.text, len(self.text)
+        walk, checkpoints = _WALK.match, self._checkpoints
+        at = self._walked
+        while at <= pos and at < n and self._dead_from > n:
+            end = walk(text, at, min(at + _STRIDE, n)).end()  # type: ignore[union-attr]
+            if end == at:  # a token longer than the stride, or cut off by the end of the text
+                end = token_end(text, at)
+                if end >= n and _ONE.match(text, at) is None:
+                    self._dead_from = at + 1
                     break
-            self._checkpoints.append(end)
-            pos = end
+            checkpoints.append(end)
+            at = end
+        self._walked = max(self._walked, at)
+
+    def _checkpoint(self, pos: int) -> int:
+        if pos >= self._walked:
+            self._walk_to(pos)
+        checkpoints = self._checkpoints
+        return checkpoints[bisect.bisect_right(checkpoints, pos) - 1]
 
     def is_between_tokens(self, pos: int) -> bool:
-        if pos >= self._dead_from:
-            return False
-        checkpoints = self._checkpoints
-        start = checkpoints[bisect.bisect_right(checkpoints, pos) - 1]
+        start = self._checkpoint(pos)
+        return pos < self._dead_from and self._reaches(start, pos)
+
+    def _reaches(self, start: int, pos: int) -> bool:
+        """Whether the walk from ``start`` (between tokens) ends exactly at ``pos``."""
         text = self.text
         while True:
             stop = _WALK.match(text, start, pos).end()  # type: ignore[union-attr]
@@ -149,27 +167,40 @@ class SourceIndex:
                 return False
             start = end
 
+    def candidates(self, name: str) -> list[int]:
+        """Offsets of every ``<name`` followed by a tag-name end, real start tags or not."""
+        found = self._candidates.get(name)
+        if found is None:
+            found = self._candidates[name] = [m.start() for m in start_tag_pattern(name).finditer(self.text)]
+        return found
+
     def start_tags(self, name: str, start: int = 0, end: int | None = None) -> list[int]:
-        """Offsets of the real ``<name`` start tags in ``text[start:end]``, in order."""
+        """Offsets of the real ``<name`` start tags in ``text[start:end]``, in order; ``start`` must
+        lie between tokens (an element's start, say)."""
+        if start == 0 and end is None:
+            found = self._real_start_tags.get(name)
+            if found is None:
+                found = self._real_start_tags[name] = self._real(start_tag_pattern(name), 0, None)
+            return found
         return self._real(start_tag_pattern(name), start, end)
 
     def end_tags(self, name: str, start: int = 0, end: int | None = None) -> list[int]:
         return self._real(end_tag_pattern(name), start, end)
 
     def _real(self, pattern: re.Pattern[str], start: int, end: int | None) -> list[int]:
-        # Candidates come in order, so each walk starts where the last one ended (or at a nearer
-        # checkpoint): one pass over the text in all.
-        text, checkpoints, walk = self.text, self._checkpoints, _WALK.match
+        # Candidates come in order, so each walk starts where the last one ended: one pass in all.
+        # From offset 0 the checkpoints are used (and laid); from elsewhere ``start`` is the known start.
+        text, walk = self.text, _WALK.match
         stop = min(len(text) if end is None else end, self._dead_from)
         out: list[int] = []
-        cursor = 0
+        cursor = start
         for m in pattern.finditer(text, start):  # no end bound: the pattern looks one character ahead
             pos = m.start()
             if pos >= stop:
                 break
             if pos < cursor:
                 continue  # inside the token that ended the last walk
-            begin = max(cursor, checkpoints[bisect.bisect_right(checkpoints, pos) - 1])
+            begin = max(cursor, self._checkpoint(pos)) if start == 0 else cursor
             while True:
                 reached = walk(text, begin, pos).end()  # type: ignore[union-attr]
                 if reached == pos:
@@ -181,7 +212,9 @@ class SourceIndex:
                     cursor = after
                     break
                 begin = after
-        return out
+            if pos >= self._dead_from:
+                break
+        return [p for p in out if p < self._dead_from]
 
     def tag_end(self, pos: int) -> int:
         """The offset just past the ``>`` of the tag at ``pos`` (the end of the text if it has none)."""
@@ -287,7 +320,8 @@ _SATURATED = 65535  # libxml2 stores a node's line in 16 bits: from here on the 
 class SourceMap:
     """Where an element of a tree parsed from ``text`` starts in ``text``: the k-th element of a tag in
     the tree is the k-th real start tag of that name in the source (the tokenizer above, the same as
-    libxml2's), checked against the element's line where libxml2 still counts lines. Elements the
+    libxml2's), checked against the element's line where libxml2 still counts lines. When the tree has
+    as many elements as the source has ``<tag`` at all, none of them can be fake: no walk is needed. Elements the
     parser made up (an implied ``body``) or merged (a second ``<body>``) fail the check and stay
     unmapped. ``lines.line(offset + pos)`` gives the 1-based line of ``text[pos]`` as lxml counts it."""
 
@@ -316,28 +350,45 @@ class SourceMap:
     def _align(self, tag: str) -> dict[Any, int]:
         if not tag:
             return {}
-        positions = self.index.start_tags(tag)
-        text, lines, offset = self.text, self.lines, self.offset
+        elements = list(self.root.iter(tag))
+        positions = self.index.candidates(tag)
+        if len(positions) != len(elements):  # some "<tag" stand in comments, scripts or attributes
+            positions = self.index.start_tags(tag)
+        same = len(elements) == len(positions) and tag not in ("html", "head", "body")
+        # The same start tags on both sides (the parser invents and merges only html, head and body):
+        # pair them in order, the lines of the first and the last confirming it.
+        if same and (
+            not elements
+            or (self._line_fits(elements[0], positions[0]) and self._line_fits(elements[-1], positions[-1]))
+        ):
+            return dict(zip(elements, positions, strict=True))
         aligned: dict[Any, int] = {}
         p = 0
-        for el in self.root.iter(tag):
-            line = el.sourceline
+        for el in elements:
             while p < len(positions):
                 pos = positions[p]
+                line = el.sourceline
                 if line is None or line >= _SATURATED:
                     aligned[el] = pos
                     p += 1
                     break
-                # A start tag spans lines [its "<", its ">"]; libxml2 gives a line inside that range.
-                if lines.line(pos + offset) > line:
+                if self.lines.line(pos + self.offset) > line:
                     break  # no start tag for this element (made up by the parser)
-                close = text.find(">", pos)
-                if lines.line((close if close != -1 else pos) + offset) >= line:
+                if self._line_fits(el, pos):
                     aligned[el] = pos
                     p += 1
                     break
                 p += 1  # a start tag the tree merged away (a second <body>)
         return aligned
+
+    def _line_fits(self, el: Any, pos: int) -> bool:
+        """A start tag spans lines [its "<", its ">"]; libxml2 gives a line inside that range."""
+        line: int | None = el.sourceline
+        if line is None or line >= _SATURATED:
+            return True
+        close = self.text.find(">", pos)
+        first = self.lines.line(pos + self.offset)
+        return first <= line <= self.lines.line((close if close != -1 else pos) + self.offset)
 
     def end_of(self, el: Any, start: int) -> int:
         """The offset just past the element's end tag (counting nested ones of its name), or, where the
