@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 import lxml.etree
@@ -92,80 +93,103 @@ _MEASURE_BUDGET = 8  # text measured for that, at most this many times the page'
 _TEXT_SIZE = lxml.etree.XPath("string-length(normalize-space(.))")
 _LINK_TEXT = lxml.etree.XPath(".//a//text()")
 MARK = "data-resolver-furniture"  # set on each furniture root, for XPath to test
-_INSIDE_FURNITURE = lxml.etree.XPath(f"boolean(ancestor::*[@{MARK}])")
+
+
+def _one_name_says(name: str) -> tuple[bool, bool]:
+    """(names furniture, names content) for one class name or id."""
+    if _SAYS_NOTHING.match(name):
+        return False, False
+    words = {w.lower() for w in _WORDS.findall(name)}
+    furniture, content = not words.isdisjoint(FURNITURE_WORDS), not words.isdisjoint(CONTENT_WORDS)
+    if furniture and content:
+        return False, False  # "sr-body-share-wrapper", "sidebar-content": the name alone cannot tell
+    return furniture, content
+
+
+# Names repeat across a page and across pages ("menu-item", "entry-content"): each is read once per run.
+_ONE_NAME: dict[str, tuple[bool, bool]] = {}
+_ONE_NAME_LIMIT = 1 << 16
 
 
 def _name_says(names: str) -> tuple[bool, bool]:
     """(names furniture, names content) for a class or id attribute value."""
     furniture = content = False
+    cache = _ONE_NAME
     for name in names.split():
-        if _SAYS_NOTHING.match(name):
-            continue
-        words = {w.lower() for w in _WORDS.findall(name)}
-        names_furniture, names_content = bool(words & FURNITURE_WORDS), bool(words & CONTENT_WORDS)
-        if names_furniture and names_content:
-            continue  # "sr-body-share-wrapper", "sidebar-content": the name alone cannot tell
-        furniture |= names_furniture
-        content |= names_content
+        said = cache.get(name)
+        if said is None:
+            said = _one_name_says(name)
+            if len(cache) < _ONE_NAME_LIMIT:
+                cache[name] = said
+        furniture = furniture or said[0]
+        content = content or said[1]
     return furniture, content
 
 
-class _Judge:
-    """What an element's tag, role and names say; a page repeats its class names, so each distinct
-    name is read once."""
-
-    def __init__(self) -> None:
-        self._names: dict[str, tuple[bool, bool]] = {}
-
-    def _says(self, names: str) -> tuple[bool, bool]:
-        said = self._names.get(names)
-        if said is None:
-            said = self._names[names] = _name_says(names)
-        return said
-
-    def is_furniture(self, el: Any) -> bool:
+def _candidates(body: Any, holding: set[Any]) -> list[Any]:
+    """The elements whose tag, role or names say furniture, in document order (one pass, in Python:
+    the only one over every element of the page, so it is kept lean)."""
+    says: dict[str, tuple[bool, bool]] = {}
+    out: list[Any] = []
+    tags, roles, content_tags, content_roles = FURNITURE_TAGS, FURNITURE_ROLES, CONTENT_TAGS, CONTENT_ROLES
+    for el in body.iterdescendants():
         tag = el.tag
-        if tag in FURNITURE_TAGS:
-            return True
+        if tag in tags:
+            if el not in holding:
+                out.append(el)
+            continue
         cls, id_, role = el.get("class"), el.get("id"), el.get("role")
         if role is not None:
             role = role.strip().lower()
-            if role in FURNITURE_ROLES:
-                return True
-        if cls is None and id_ is None:
-            return False
-        furniture, content = self._says(cls) if cls is not None else (False, False)
-        if id_ is not None:
-            id_furniture, id_content = self._says(id_)
-            furniture, content = furniture or id_furniture, content or id_content
-        return furniture and not (content or tag in CONTENT_TAGS or role in CONTENT_ROLES)
+            if role in roles:
+                if el not in holding:
+                    out.append(el)
+                continue
+        elif cls is None and id_ is None:
+            continue
+        furniture = content = False
+        for names in (cls, id_):
+            if names is not None:
+                said = says.get(names)
+                if said is None:
+                    said = says[names] = _name_says(names)
+                furniture = furniture or said[0]
+                content = content or said[1]
+        if furniture and not (content or tag in content_tags or role in content_roles) and el not in holding:
+            out.append(el)
+    return out
 
 
-def furniture_roots(root: Any, holders: Iterable[Any] = ()) -> list[Any]:
-    """The outermost furniture elements of a tree, in document order, each marked with ``MARK``.
-    ``holders``: the elements that hold an embedded post, which are never furniture. Removes the tree's
-    scripts and styles (their text is not the page's) when it has to measure text."""
+@dataclass
+class Furniture:
+    """A tree's furniture: its outermost elements (each marked with ``MARK``) and everything inside them."""
+
+    roots: list[Any] = field(default_factory=list)
+    inside: set[Any] = field(default_factory=set)
+
+
+def find_furniture(root: Any, holders: Iterable[Any] = ()) -> Furniture:
+    """The furniture of a tree: its outermost furniture elements, in document order, each marked with
+    ``MARK``, and every element inside them. ``holders``: the elements that hold an embedded post, which
+    are never furniture. Removes the tree's scripts and styles (their text is not the page's) when it
+    has to measure text."""
     body = root.find("body")
     if body is None:
         body = root
-    holding = set(holders)
-    judge = _Judge()
-    candidates = [el for el in body.iterdescendants() if judge.is_furniture(el) and el not in holding]
-    if not candidates:
-        return []
+    found = Furniture()
     page: _Page | None = None
-    roots: list[Any] = []
-    for el in candidates:
-        if roots and _INSIDE_FURNITURE(el):
-            continue
+    for el in _candidates(body, set(holders)):
+        if el in found.inside:
+            continue  # decided with the furniture around it
         if page is None:
             lxml.etree.strip_elements(root, "script", "style", with_tail=False)
             page = _Page(body)
         if page.is_frame(el):
             continue
         el.set(MARK, "")
-        roots.append(el)
-    return roots
+        found.roots.append(el)
+        found.inside.update(el.iter())  # the roots are disjoint: each element is added once at most
+    return found
 
 
 class _Page:

@@ -20,9 +20,9 @@ import lxml.etree
 import lxml.html
 
 from .findings import Collector, LineIndex
-from .furniture import MARK, furniture_roots
+from .furniture import MARK, Furniture, find_furniture
 from .heldmarkup import Decoded, base64_markup, unescape_html, unescape_js
-from .htmlpieces import Piece, pieces
+from .htmlpieces import Piece, html_parser, pieces
 from .htmlsource import COMMENT, TAG, TEXT, CharacterData, SourceIndex, SourceMap
 from .linkfinder import find_urls
 from .merge import merge_posts
@@ -55,9 +55,8 @@ _SHARE_INTENTS = re.compile(
 def _parse(text: str) -> Any:
     if m := _XML_DECL.match(text):
         text = " " * m.end() + text[m.end() :]  # lxml refuses str with an encoding declaration
-    parser = lxml.html.HTMLParser(recover=True, huge_tree=True, remove_comments=True, remove_pis=True)
     try:
-        return lxml.html.document_fromstring(text, parser=parser)
+        return lxml.html.document_fromstring(text, parser=html_parser())
     except (lxml.etree.ParserError, ValueError):
         return None
 
@@ -378,8 +377,8 @@ def _scan_piece(doc: Document, piece: Piece, base: str | None, lines: LineIndex,
         for raw, url, link_start, link_end in hit.links:
             out.add_link(raw, url, link_start + offset, link_end + offset, in_post=True, embed=hit.embed)
     embeds = _EmbedSpans(shown)
-    roots = [] if whole_page else furniture_roots(root, holders)
-    _links(out, piece, base, embeds, roots, whole_page)
+    furniture = Furniture() if whole_page else find_furniture(root, holders)
+    _links(out, piece, base, embeds, furniture, whole_page)
     _text_urls(out, piece, embeds, whole_page)
     return merge_posts(out.sorted(), held=held, text=doc.text)
 
@@ -440,52 +439,47 @@ class _EmbedSpans:
 
 
 def _links(
-    out: Collector, piece: Piece, base: str | None, embeds: _EmbedSpans, roots: list[Any], whole_page: bool
+    out: Collector, piece: Piece, base: str | None, embeds: _EmbedSpans, furniture: Furniture, whole_page: bool
 ) -> None:
     """Every ``a``/``area`` with an http(s) ``href``; its span is the href's value as written."""
-    excluded: set[Any] = set()
-    for furniture in roots:
-        excluded.update(furniture.iter("a", "area"))
-    text, offset, index = piece.text, piece.offset, piece.smap.index
+    text, offset = piece.text, piece.offset
     for tag in ("a", "area"):
-        for el, pos in _anchors(piece, tag):
+        for el, pos, span in _anchors(piece, tag):
             href = el.get("href")
-            if not href or not piece.start <= pos + offset < piece.stop:
+            if not href or span is None or not piece.start <= pos + offset < piece.stop:
                 continue
             url = absolute_url(href, base) if base or href.startswith(("http:", "https:", "//")) else None
             if url is None or not url.startswith(("http://", "https://")):
                 continue
             embed = embeds.at(pos + offset)
-            if embed is None and not whole_page and (el in excluded or _SHARE_INTENTS.match(url)):
-                continue
-            span = index.attribute(pos, "href")
-            if span is None:
+            if embed is None and not whole_page and (el in furniture.inside or _SHARE_INTENTS.match(url)):
                 continue
             raw = text[span[0] : span[1]]
             out.add_link(raw, url, span[0] + offset, span[1] + offset, in_post=embed is not None, embed=embed)
 
 
-def _anchors(piece: Piece, tag: str) -> Iterator[tuple[Any, int]]:
-    """The tree's elements of one tag with their start tags. The tokenizer and libxml2 find the same
-    start tags, so the k-th element is the k-th tag; where an href says otherwise (a bug on either
-    side), the line-checked alignment decides."""
+def _anchors(piece: Piece, tag: str) -> Iterator[tuple[Any, int, tuple[int, int] | None]]:
+    """The tree's elements of one tag, with their start tags and the spans of their href values. The
+    tokenizer and libxml2 find the same start tags, so the k-th element is the k-th tag; where an href
+    says otherwise (a bug on either side), the line-checked alignment decides."""
     index, text = piece.smap.index, piece.text
     elements = list(piece.root.iter(tag))
     positions = index.candidates(tag)
     if len(positions) != len(elements):  # some "<a" stand in comments, scripts or attribute values
         positions = index.start_tags(tag)
     if len(positions) == len(elements):
-        for el, pos in zip(elements, positions, strict=True):
+        spans = [index.href(pos) for pos in positions]
+        for el, span in zip(elements, spans, strict=True):
             href = el.get("href")
-            span = index.attribute(pos, "href")
             raw = None if span is None else text[span[0] : span[1]]
             if href is not None and raw is not None and "&" not in raw and "\r" not in raw and raw != href:
                 break
         else:
-            yield from zip(elements, positions, strict=True)
+            yield from zip(elements, positions, spans, strict=True)
             return
     _log.debug("%s: %d <%s> elements, %d start tags: aligning by line", piece.start, len(elements), tag, len(positions))
-    yield from piece.smap.elements(tag).items()
+    for el, pos in piece.smap.elements(tag).items():
+        yield el, pos, index.href(pos)
 
 
 _TEXT_EXCLUDED = (

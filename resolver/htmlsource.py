@@ -61,6 +61,8 @@ _ATTRIBUTE = re.compile(
 _SCRIPT_START = re.compile(r"<(?i:script)[\t\n\f\r />]")
 _TAG_START = re.compile(r"</?[A-Za-z]")
 _STRIDE = 4096
+# <a href="…">, the common case, read at once (any other shape goes through the attribute walk)
+_FIRST_HREF = re.compile(r'<(?i:a|area)[\t\n\f\r ]+(?i:href)[\t\n\f\r ]*=[\t\n\f\r ]*"([^"]*+)"')
 
 TEXT, COMMENT, TAG = 0, 1, 2
 
@@ -153,10 +155,11 @@ class SourceIndex:
 
     def is_between_tokens(self, pos: int) -> bool:
         start = self._checkpoint(pos)
-        return pos < self._dead_from and self._reaches(start, pos)
+        return pos < self._dead_from and self.reaches(start, pos)
 
-    def _reaches(self, start: int, pos: int) -> bool:
-        """Whether the walk from ``start`` (between tokens) ends exactly at ``pos``."""
+    def reaches(self, start: int, pos: int) -> bool:
+        """Whether the walk from ``start`` (between tokens) ends exactly at ``pos``: whether ``pos``
+        is between tokens too."""
         text = self.text
         while True:
             stop = _WALK.match(text, start, pos).end()  # type: ignore[union-attr]
@@ -194,7 +197,8 @@ class SourceIndex:
         stop = min(len(text) if end is None else end, self._dead_from)
         out: list[int] = []
         cursor = start
-        for m in pattern.finditer(text, start):  # no end bound: the pattern looks one character ahead
+        # The pattern looks a character past the name: the scan may run a little past ``stop``.
+        for m in pattern.finditer(text, start, min(len(text), stop + 64)):
             pos = m.start()
             if pos >= stop:
                 break
@@ -221,6 +225,13 @@ class SourceIndex:
         name = _TAG_NAME.match(self.text, pos)
         m = _TAG_END.match(self.text, name.end() if name else pos + 1)
         return m.end() if m is not None else len(self.text)
+
+    def href(self, pos: int) -> tuple[int, int] | None:
+        """The span of the ``href`` value of the tag at ``pos`` (most often its first attribute)."""
+        m = _FIRST_HREF.match(self.text, pos)
+        if m is not None:
+            return m.start(1), m.end(1)
+        return self.attribute(pos, "href")
 
     def attribute(self, pos: int, name: str) -> tuple[int, int] | None:
         """The value span of the first ``name`` attribute of the tag at ``pos``, or None if it has none."""
@@ -317,6 +328,25 @@ _VOID = frozenset(
 _SATURATED = 65535  # libxml2 stores a node's line in 16 bits: from here on the line says nothing
 
 
+_QUICK_END_WINDOW = 1 << 16
+
+
+@lru_cache(maxsize=64)
+def _open_or_close(tag: str) -> re.Pattern[str]:
+    return re.compile(rf"<(/?)(?i:{re.escape(tag)})(?=[\t\n\f\r />])")
+
+
+def _depth_close(tag: str, text: str, start: int, end: int) -> int | None:
+    """Where the end tag that closes an element opened before ``start`` stands, counting every "<tag"
+    and "</tag" in ``text[start:end]`` as markup."""
+    depth = 1
+    for m in _open_or_close(tag).finditer(text, start, end):
+        depth += -1 if m.group(1) else 1
+        if depth == 0:
+            return m.start()
+    return None
+
+
 class SourceMap:
     """Where an element of a tree parsed from ``text`` starts in ``text``: the k-th element of a tag in
     the tree is the k-th real start tag of that name in the source (the tokenizer above, the same as
@@ -398,6 +428,12 @@ class SourceMap:
         tag = el.tag.lower() if isinstance(el.tag, str) else ""
         if tag in _VOID or text[start_end - 2 : start_end] == "/>":
             return start_end
+        # First the plain count of "<tag" and "</tag" (C speed), over a window that holds any real
+        # embed; its answer stands when the walk from the start tag confirms the end tag is markup.
+        window = min(len(text), start_end + _QUICK_END_WINDOW)
+        close = _depth_close(tag, text, start_end, window)
+        if close is not None and index.reaches(start, close):
+            return index.tag_end(close)
         limit = self._next_start(el)
         stop = len(text) if limit is None else limit
         opens = index.start_tags(tag, start_end, stop)
