@@ -86,6 +86,7 @@ CONTENT_WORDS = frozenset({"body", "content", "text", "prose"})
 _SAYS_NOTHING = re.compile(
     r"(?:category|tag|format|type|status|term|taxonomy|postid|page-id)-|post-\d|(?:has|with|no|is)-", re.IGNORECASE
 )
+_NEGATIONS = frozenset({"not", "no", "non", "free", "less", "without"})
 _WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _MOST = 0.5  # an element holding more than this share of the page's prose (and its headline) is a frame
 _NEARLY_ALL = 0.8  # ... or more than this share, headline or not
@@ -100,6 +101,8 @@ def _one_name_says(name: str) -> tuple[bool, bool]:
     if _SAYS_NOTHING.match(name):
         return False, False
     words = {w.lower() for w in _WORDS.findall(name)}
+    if not words.isdisjoint(_NEGATIONS):
+        return False, False  # "adNotPlaying", "ad-free": a state, not a kind of element
     furniture, content = not words.isdisjoint(FURNITURE_WORDS), not words.isdisjoint(CONTENT_WORDS)
     if furniture and content:
         return False, False  # "sr-body-share-wrapper", "sidebar-content": the name alone cannot tell

@@ -91,6 +91,7 @@ def test_names_of_furniture(box: str) -> None:
         '<div class="sidebar-content">{a}</div>',  # one name saying both cannot tell
         '<div class="sr-body-share-wrapper">{a}</div>',
         '<main class="sidebar-layout">{a}</main>',
+        '<div class="videoPlayer styles_adNotPlaying__yQRQY">{a}</div>',  # a state, not an ad
     ],
 )
 def test_names_that_do_not_make_furniture(box: str) -> None:
