@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import re
 from array import array
 from dataclasses import InitVar, dataclass, field
 
@@ -51,6 +52,25 @@ class LineIndex:
         return pos + 1
 
 
+_NETLOC = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://([^/?#]*)")
+_BY_NETLOC: dict[str, str | None] = {}
+
+
+def _shortener(url: str) -> str | None:
+    """``shortener_host(url)``, which reads only the URL's host: asked once per host (a page of a million
+    links to one site parses a million URLs otherwise)."""
+    m = _NETLOC.match(url)
+    if m is None:
+        return shortener_host(url)
+    netloc = m.group(1)
+    found = _BY_NETLOC.get(netloc, url)  # the URL itself: never a valid answer, so "not asked yet"
+    if found is url:
+        found = shortener_host(f"{url[: m.start(1)]}{netloc}/")
+        if len(_BY_NETLOC) < 1 << 16:
+            _BY_NETLOC[netloc] = found
+    return found
+
+
 @dataclass
 class Collector:
     """Accumulates findings for one document (or one part of it), then returns them in source order.
@@ -72,7 +92,7 @@ class Collector:
         line = self.lines.line(start)
         if url == raw:
             url = raw  # one string, not two equal ones: a page of a million links is held in memory
-        self.findings.append(Link(self.doc.source, raw, url, shortener_host(url), in_post, (start, end), line))
+        self.findings.append(Link(self.doc.source, raw, url, _shortener(url), in_post, (start, end), line))
         ref = match_post_url(url)
         if ref is None:
             return

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 import lxml.etree
@@ -92,21 +91,29 @@ _MOST = 0.5  # an element holding more than this share of the page's prose (and 
 _NEARLY_ALL = 0.8  # ... or more than this share, headline or not
 _MEASURE_BUDGET = 8  # text measured for that, at most this many times the page's text (bounds nesting)
 _TEXT_SIZE = lxml.etree.XPath("string-length(normalize-space(.))")
-_LINK_TEXT = lxml.etree.XPath(".//a//text()")
-MARK = "data-resolver-furniture"  # set on each furniture root, for XPath to test
 
 
 def _one_name_says(name: str) -> tuple[bool, bool]:
     """(names furniture, names content) for one class name or id."""
-    if _SAYS_NOTHING.match(name):
-        return False, False
-    words = {w.lower() for w in _WORDS.findall(name)}
-    if not words.isdisjoint(_NEGATIONS):
-        return False, False  # "adNotPlaying", "ad-free": a state, not a kind of element
+    words = _words(name)
     furniture, content = not words.isdisjoint(FURNITURE_WORDS), not words.isdisjoint(CONTENT_WORDS)
+    if not (furniture or content):
+        return False, False  # most names: decided without a regular expression
     if furniture and content:
         return False, False  # "sr-body-share-wrapper", "sidebar-content": the name alone cannot tell
+    if not words.isdisjoint(_NEGATIONS) or _SAYS_NOTHING.match(name):
+        return False, False  # "adNotPlaying", "ad-free": a state; "category-social-media": taxonomy
     return furniture, content
+
+
+# Everything that is not a letter separates words; so does a capital after a small letter (camelCase).
+_SEPARATORS = str.maketrans({c: " " for c in map(chr, range(128)) if not c.isalpha()})
+
+
+def _words(name: str) -> set[str]:
+    if name.islower():
+        return set(name.translate(_SEPARATORS).split())
+    return {w.lower() for w in _WORDS.findall(name)}
 
 
 # Names repeat across a page and across pages ("menu-item", "entry-content"): each is read once per run.
@@ -129,70 +136,75 @@ def _name_says(names: str) -> tuple[bool, bool]:
     return furniture, content
 
 
-def _candidates(body: Any, holding: set[Any]) -> list[Any]:
-    """The elements whose tag, role or names say furniture, in document order (one pass, in Python:
-    the only one over every element of the page, so it is kept lean)."""
-    says: dict[str, tuple[bool, bool]] = {}
-    out: list[Any] = []
-    tags, roles, content_tags, content_roles = FURNITURE_TAGS, FURNITURE_ROLES, CONTENT_TAGS, CONTENT_ROLES
-    for el in body.iterdescendants():
+class Furniture:
+    """The furniture of one tree, decided top-down and once per element, for the elements asked about
+    (the page's links and text URLs) and their ancestors only. An element is inside furniture when it or
+    an ancestor is furniture; an element is furniture when its tag, role or names say so, no embedded
+    post is inside it, and it is not the frame around the article. ``off``: nothing is furniture."""
+
+    def __init__(self, root: Any, holders: Iterable[Any] = (), *, off: bool = False) -> None:
+        body = root.find("body")
+        self._body = root if body is None else body
+        self._holders = set(holders)
+        self._off = off
+        self._inside: dict[Any, bool] = {}
+        self._names: dict[str, tuple[bool, bool]] = {}
+        self._page: _Page | None = None
+        self.roots: list[Any] = []  # the furniture elements decided, in the order they were
+
+    def inside(self, el: Any) -> bool:
+        if self._off:
+            return False
+        known = self._inside
+        verdict = known.get(el)
+        if verdict is not None:
+            return verdict
+        chain = []
+        node = el
+        while node is not None:
+            verdict = known.get(node)
+            if verdict is not None:
+                break
+            if node is self._body or node.tag in ("body", "html"):
+                verdict = False  # page-wide classes (themes, layouts) say nothing about one element
+                break
+            chain.append(node)
+            node = node.getparent()
+        inside = bool(verdict)
+        for node in reversed(chain):  # from the top down: inside furniture, everything is furniture
+            if not inside and self._names_furniture(node) and node not in self._holders and not self._frame(node):
+                inside = True
+                self.roots.append(node)
+            known[node] = inside
+        return inside
+
+    def _names_furniture(self, el: Any) -> bool:
         tag = el.tag
-        if tag in tags:
-            if el not in holding:
-                out.append(el)
-            continue
+        if tag in FURNITURE_TAGS:
+            return True
+        if not isinstance(tag, str):
+            return False
         cls, id_, role = el.get("class"), el.get("id"), el.get("role")
         if role is not None:
             role = role.strip().lower()
-            if role in roles:
-                if el not in holding:
-                    out.append(el)
-                continue
+            if role in FURNITURE_ROLES:
+                return True
         elif cls is None and id_ is None:
-            continue
+            return False
         furniture = content = False
         for names in (cls, id_):
             if names is not None:
-                said = says.get(names)
+                said = self._names.get(names)
                 if said is None:
-                    said = says[names] = _name_says(names)
+                    said = self._names[names] = _name_says(names)
                 furniture = furniture or said[0]
                 content = content or said[1]
-        if furniture and not (content or tag in content_tags or role in content_roles) and el not in holding:
-            out.append(el)
-    return out
+        return furniture and not (content or tag in CONTENT_TAGS or role in CONTENT_ROLES)
 
-
-@dataclass
-class Furniture:
-    """A tree's furniture: its outermost elements (each marked with ``MARK``) and everything inside them."""
-
-    roots: list[Any] = field(default_factory=list)
-    inside: set[Any] = field(default_factory=set)
-
-
-def find_furniture(root: Any, holders: Iterable[Any] = ()) -> Furniture:
-    """The furniture of a tree: its outermost furniture elements, in document order, each marked with
-    ``MARK``, and every element inside them. ``holders``: the elements that hold an embedded post, which
-    are never furniture. Removes the tree's scripts and styles (their text is not the page's) when it
-    has to measure text."""
-    body = root.find("body")
-    if body is None:
-        body = root
-    found = Furniture()
-    page: _Page | None = None
-    for el in _candidates(body, set(holders)):
-        if el in found.inside:
-            continue  # decided with the furniture around it
-        if page is None:
-            lxml.etree.strip_elements(root, "script", "style", with_tail=False)
-            page = _Page(body)
-        if page.is_frame(el):
-            continue
-        el.set(MARK, "")
-        found.roots.append(el)
-        found.inside.update(el.iter())  # the roots are disjoint: each element is added once at most
-    return found
+    def _frame(self, el: Any) -> bool:
+        if self._page is None:
+            self._page = _Page(self._body)
+        return self._page.is_frame(el)
 
 
 class _Page:
@@ -201,7 +213,7 @@ class _Page:
     comment thread can outgrow its article, but it does not hold the article's headline)."""
 
     def __init__(self, body: Any) -> None:
-        self.text = float(_TEXT_SIZE(body))
+        self.text = _text_size(body)
         self.prose = max(1.0, self.text - _link_text(body))
         self.headline = next(body.iter("h1"), None)
         self._budget = _MEASURE_BUDGET * max(self.text, 1.0)
@@ -209,7 +221,7 @@ class _Page:
     def is_frame(self, el: Any) -> bool:
         if self._budget <= 0:
             return True  # nested past any real layout: keep its links rather than guess
-        size = float(_TEXT_SIZE(el))
+        size = _text_size(el)
         self._budget -= size
         if size <= _MOST * self.prose:
             return False  # cannot hold most of the prose
@@ -220,5 +232,14 @@ class _Page:
         return share > _MOST and holds_headline
 
 
+def _text_size(el: Any) -> float:
+    """The element's text, spaces normalised, less what its scripts and styles hold (not the page's)."""
+    size = float(_TEXT_SIZE(el))
+    for hidden in el.iter("script", "style"):
+        size -= float(_TEXT_SIZE(hidden))
+    return max(size, 0.0)
+
+
 def _link_text(el: Any) -> float:
-    return float(sum(len(t.strip()) for t in _LINK_TEXT(el)))
+    # One measure per link; an XPath over all links' text nodes at once merges node sets in quadratic time.
+    return float(sum(_text_size(a) for a in el.iter("a")))

@@ -20,7 +20,7 @@ import lxml.etree
 import lxml.html
 
 from .findings import Collector, LineIndex
-from .furniture import MARK, Furniture, find_furniture
+from .furniture import Furniture
 from .heldmarkup import Decoded, base64_markup, unescape_html, unescape_js
 from .htmlpieces import Piece, html_parser, pieces
 from .htmlsource import COMMENT, TAG, TEXT, CharacterData, SourceIndex, SourceMap
@@ -377,9 +377,9 @@ def _scan_piece(doc: Document, piece: Piece, base: str | None, lines: LineIndex,
         for raw, url, link_start, link_end in hit.links:
             out.add_link(raw, url, link_start + offset, link_end + offset, in_post=True, embed=hit.embed)
     embeds = _EmbedSpans(shown)
-    furniture = Furniture() if whole_page else find_furniture(root, holders)
+    furniture = Furniture(root, holders, off=whole_page)
     _links(out, piece, base, embeds, furniture, whole_page)
-    _text_urls(out, piece, embeds, whole_page)
+    _text_urls(out, piece, embeds, furniture)
     return merge_posts(out.sorted(), held=held, text=doc.text)
 
 
@@ -428,6 +428,9 @@ class _EmbedSpans:
             furthest = max(furthest, end)
             self._reach.append(furthest)
 
+    def __bool__(self) -> bool:
+        return bool(self._spans)
+
     def at(self, pos: int) -> Embed | None:
         i = bisect.bisect_right(self._starts, pos) - 1
         while i >= 0 and self._reach[i] > pos:
@@ -452,7 +455,7 @@ def _links(
             if url is None or not url.startswith(("http://", "https://")):
                 continue
             embed = embeds.at(pos + offset)
-            if embed is None and not whole_page and (el in furniture.inside or _SHARE_INTENTS.match(url)):
+            if embed is None and not whole_page and (_SHARE_INTENTS.match(url) or furniture.inside(el)):
                 continue
             raw = text[span[0] : span[1]]
             out.add_link(raw, url, span[0] + offset, span[1] + offset, in_post=embed is not None, embed=embed)
@@ -487,20 +490,23 @@ _TEXT_EXCLUDED = (
     " or ancestor::noscript or ancestor::code or ancestor::pre or ancestor::head"
 )
 _TEXT_NODES = lxml.etree.XPath(f"//text()[contains(., '.')][not({_TEXT_EXCLUDED})]")
-_CONTENT_TEXT_NODES = lxml.etree.XPath(f"//text()[contains(., '.')][not({_TEXT_EXCLUDED} or ancestor::*[@{MARK}])]")
 _MAYBE_URL = re.compile(r"[^\s.]\.[^\s.]")
 
 
-def _text_urls(out: Collector, piece: Piece, embeds: _EmbedSpans, whole_page: bool) -> None:
+def _text_urls(out: Collector, piece: Piece, embeds: _EmbedSpans, furniture: Furniture) -> None:
     """URLs written as visible text outside any link (a pasted address, a copied tweet's t.co): found in
     the text as the parser decoded it, reported with the source's own characters (``&amp;`` and all)."""
     offset = piece.offset
-    for chunk in (_TEXT_NODES if whole_page else _CONTENT_TEXT_NODES)(piece.root):
+    for chunk in _TEXT_NODES(piece.root):
         if not _MAYBE_URL.search(chunk):
             continue
         found = list(find_urls(chunk))
         if not found:
             continue
+        owner = chunk.getparent() if chunk.is_text else chunk.getparent().getparent()
+        in_furniture = owner is not None and furniture.inside(owner)
+        if in_furniture and not embeds:
+            continue  # furniture, and no embed it could stand in
         decoded = _locate(piece, chunk)
         for url in found:
             value = chunk[url.start : url.end]
@@ -515,6 +521,8 @@ def _text_urls(out: Collector, piece: Piece, embeds: _EmbedSpans, whole_page: bo
             if not piece.start <= start + offset < piece.stop:
                 continue
             embed = embeds.at(start + offset)
+            if embed is None and in_furniture:
+                continue
             raw = piece.text[start:end]
             out.add_link(raw, absolute_url(value), start + offset, end + offset, in_post=embed is not None, embed=embed)
 

@@ -218,7 +218,8 @@ class SourceIndex:
                 begin = after
             if pos >= self._dead_from:
                 break
-        return [p for p in out if p < self._dead_from]
+        # A tag cut off by the end of the text is no element: the parser drops it (as the standard says).
+        return [p for p in out if p < self._dead_from - 1]
 
     def tag_end(self, pos: int) -> int:
         """The offset just past the ``>`` of the tag at ``pos`` (the end of the text if it has none)."""
