@@ -87,7 +87,7 @@ _SAYS_NOTHING = re.compile(
 )
 _NEGATIONS = frozenset({"not", "no", "non", "free", "less", "without"})
 _WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
-_MOST = 0.5  # an element holding more than this share of the page's prose (and its headline) is a frame
+_MOST = 0.5  # an element holding more than this share of the page's text (and its headline) is a frame
 _NEARLY_ALL = 0.8  # ... or more than this share, headline or not
 _MEASURE_BUDGET = 8  # text measured for that, at most this many times the page's text (bounds nesting)
 _TEXT_SIZE = lxml.etree.XPath("string-length(normalize-space(.))")
@@ -208,28 +208,28 @@ class Furniture:
 
 
 class _Page:
-    """The page's prose (text outside links), and whether an element is the frame around the article:
-    it holds most of the page's prose, and the headline too unless it holds nearly all of it (a
-    comment thread can outgrow its article, but it does not hold the article's headline)."""
+    """Whether an element is the frame around the article: it holds most of the page's text, and the
+    headline too unless it holds nearly all of it (a comment thread can outgrow its article, but it
+    does not hold the article's headline), and that text is mostly not link text (a mega-menu or a
+    sidebar of headlines can hold most of a page's words)."""
 
     def __init__(self, body: Any) -> None:
-        self.text = _text_size(body)
-        self.prose = max(1.0, self.text - _link_text(body))
+        self.text = max(1.0, _text_size(body))
         self.headline = next(body.iter("h1"), None)
-        self._budget = _MEASURE_BUDGET * max(self.text, 1.0)
+        self._budget = _MEASURE_BUDGET * self.text
 
     def is_frame(self, el: Any) -> bool:
         if self._budget <= 0:
             return True  # nested past any real layout: keep its links rather than guess
         size = _text_size(el)
         self._budget -= size
-        if size <= _MOST * self.prose:
-            return False  # cannot hold most of the prose
-        share = (size - _link_text(el)) / self.prose
-        if share > _NEARLY_ALL:
+        if size <= _MOST * self.text:
+            return False  # cannot hold most of the text
+        if _link_text(el) > _MOST * size:
+            return False  # most of what it holds is links: a menu, a list of headlines
+        if size > _NEARLY_ALL * self.text:
             return True
-        holds_headline = self.headline is not None and (el is self.headline or el in self.headline.iterancestors())
-        return share > _MOST and holds_headline
+        return self.headline is not None and (el is self.headline or el in self.headline.iterancestors())
 
 
 def _text_size(el: Any) -> float:
@@ -242,4 +242,4 @@ def _text_size(el: Any) -> float:
 
 def _link_text(el: Any) -> float:
     # One measure per link; an XPath over all links' text nodes at once merges node sets in quadratic time.
-    return float(sum(_text_size(a) for a in el.iter("a")))
+    return float(sum(_TEXT_SIZE(a) for a in el.iter("a")))

@@ -500,13 +500,13 @@ def _text_urls(out: Collector, piece: Piece, embeds: _EmbedSpans, furniture: Fur
     for chunk in _TEXT_NODES(piece.root):
         if not _MAYBE_URL.search(chunk):
             continue
-        found = list(find_urls(chunk))
-        if not found:
-            continue
         owner = chunk.getparent() if chunk.is_text else chunk.getparent().getparent()
         in_furniture = owner is not None and furniture.inside(owner)
         if in_furniture and not embeds:
             continue  # furniture, and no embed it could stand in
+        found = list(find_urls(chunk))
+        if not found:
+            continue
         decoded = _locate(piece, chunk)
         for url in found:
             value = chunk[url.start : url.end]
