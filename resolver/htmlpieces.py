@@ -25,7 +25,7 @@ from .findings import LineIndex
 from .furniture import CONTENT_TAGS, FURNITURE_TAGS
 from .htmlsource import SourceIndex, SourceMap
 
-PIECE_CHARS = 1 << 21
+PIECE_CHARS = 1 << 20  # the tree of a piece dense with links: some 20 MB
 PIECE_LINES = 60_000  # well inside libxml2's 16-bit line numbers
 _PREFIX_KEEP = 128  # open elements reopened at most from each end of the chain
 _CONTEXT_TAGS = FURNITURE_TAGS | CONTENT_TAGS | {"html", "head", "body", "a", "code", "pre", "noscript"}
@@ -88,8 +88,10 @@ def _parse(text: str) -> tuple[Any, bool]:
 def pieces(text: str, lines: LineIndex) -> Iterator[Piece]:
     start, prefix = 0, ""
     n = len(text)
+    whole = SourceIndex(text)  # walked only as far as the pieces reach: once over the text in all
     while start < n:
         end = min(start + PIECE_CHARS, lines.line_start(lines.line(start) + PIECE_LINES), n)
+        end = whole.boundary_after(end)  # a piece never ends inside a token (a script, a comment, a tag)
         source = prefix + text[start:end]
         if start == 0 and (m := _XML_DECL.match(source)):
             source = " " * m.end() + source[m.end() :]  # lxml refuses a str that declares an encoding
@@ -106,8 +108,12 @@ def pieces(text: str, lines: LineIndex) -> Iterator[Piece]:
         cut, reopen = _cut(root, smap, source, offset, start, end, halted)
         if cut <= start:  # no way to end earlier: take the piece whole and start over behind it
             cut, reopen = end, []
-        yield Piece(source, offset, start, cut, root, smap)
-        start, prefix = cut, _prefix(reopen)
+        next_prefix = _prefix(reopen)
+        piece = Piece(source, offset, start, cut, root, smap)
+        del root, smap, index, reopen  # only the piece holds the tree: it goes before the next is parsed
+        yield piece
+        del piece
+        start, prefix = cut, next_prefix
 
 
 def _open_html_end(source: str, index: SourceIndex) -> str:

@@ -349,7 +349,9 @@ def iter_scan_html(doc: Document, *, whole_page: bool = False) -> Iterator[Findi
     for n, piece in enumerate(pieces(doc.text, lines)):
         if n == 0:
             base = _base_url(piece.root, doc.base_url)
-        for finding in _scan_piece(doc, piece, base, lines, whole_page):
+        found = _scan_piece(doc, piece, base, lines, whole_page)
+        del piece  # the tree goes before the next piece is parsed
+        for finding in found:
             if isinstance(finding, Post) and finding.post_id:
                 key = (finding.platform, finding.post_id)
                 if key in reported and n > 0:

@@ -153,6 +153,19 @@ class SourceIndex:
         checkpoints = self._checkpoints
         return checkpoints[bisect.bisect_right(checkpoints, pos) - 1]
 
+    def boundary_after(self, pos: int) -> int:
+        """``pos`` if it lies between tokens, else the end of the token it lies in."""
+        start = self._checkpoint(pos)
+        text = self.text
+        while True:
+            stop = _WALK.match(text, start, pos).end()  # type: ignore[union-attr]
+            if stop == pos:
+                return pos
+            end = token_end(text, stop)
+            if end >= pos:
+                return end
+            start = end
+
     def is_between_tokens(self, pos: int) -> bool:
         start = self._checkpoint(pos)
         return pos < self._dead_from and self.reaches(start, pos)
