@@ -91,7 +91,8 @@ def pieces(text: str, lines: LineIndex) -> Iterator[Piece]:
     whole = SourceIndex(text)  # walked only as far as the pieces reach: once over the text in all
     while start < n:
         end = min(start + PIECE_CHARS, lines.line_start(lines.line(start) + PIECE_LINES), n)
-        end = whole.boundary_after(end)  # a piece never ends inside a token (a script, a comment, a tag)
+        if end < n:
+            end = whole.boundary_after(end)  # a piece never ends inside a token (a script, a comment, a tag)
         source = prefix + text[start:end]
         if start == 0 and (m := _XML_DECL.match(source)):
             source = " " * m.end() + source[m.end() :]  # lxml refuses a str that declares an encoding

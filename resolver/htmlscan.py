@@ -469,9 +469,7 @@ def _anchors(piece: Piece, tag: str) -> Iterator[tuple[Any, int, tuple[int, int]
     says otherwise (a bug on either side), the line-checked alignment decides."""
     index, text = piece.smap.index, piece.text
     elements = list(piece.root.iter(tag))
-    positions = index.candidates(tag)
-    if len(positions) != len(elements):  # some "<a" stand in comments, scripts or attribute values
-        positions = index.start_tags(tag)
+    positions = index.start_tags_for(tag, len(elements))
     if len(positions) == len(elements):
         spans = [index.href(pos) for pos in positions]
         for el, span in zip(elements, spans, strict=True):

@@ -61,6 +61,8 @@ _ATTRIBUTE = re.compile(
 _SCRIPT_START = re.compile(r"<(?i:script)[\t\n\f\r />]")
 _TAG_START = re.compile(r"</?[A-Za-z]")
 _STRIDE = 4096
+# Comments and raw-text elements found the quick way (a first guess, checked by its callers)
+_QUICK_DEAD = re.compile(r"<(?:!--|((?i:script|style|textarea|title|xmp|iframe|noembed|noframes))(?=[\t\n\f\r />]))")
 # <a href="…">, the common case, read at once (any other shape goes through the attribute walk)
 _FIRST_HREF = re.compile(r'<(?i:a|area)[\t\n\f\r ]+(?i:href)[\t\n\f\r ]*=[\t\n\f\r ]*"([^"]*+)"')
 
@@ -131,6 +133,7 @@ class SourceIndex:
         self._dead_from = len(text) + 1  # past an unterminated token every offset is inside it
         self._candidates: dict[str, list[int]] = {}
         self._real_start_tags: dict[str, list[int]] = {}
+        self._zones: list[tuple[int, int]] | None = None
 
     def _walk_to(self, pos: int) -> None:
         text, n = self.text, len(self.text)
@@ -189,6 +192,34 @@ class SourceIndex:
         if found is None:
             found = self._candidates[name] = [m.start() for m in start_tag_pattern(name).finditer(self.text)]
         return found
+
+    def start_tags_for(self, name: str, count: int) -> list[int]:
+        """The ``<name`` start tags of a text whose tree has ``count`` such elements: the plain
+        candidates when there are that many; else those outside comments and raw-text elements found
+        the quick way, when there are that many; else the exact reading. Callers check the pairing."""
+        found = self.candidates(name)
+        if len(found) == count:
+            return found
+        zones = self._quick_dead_zones()
+        starts = [z for z, _ in zones]
+        quick = [p for p in found if (i := bisect.bisect_right(starts, p) - 1) < 0 or p >= zones[i][1]]
+        return quick if len(quick) == count else self.start_tags(name)
+
+    def _quick_dead_zones(self) -> list[tuple[int, int]]:
+        if self._zones is None:
+            zones: list[tuple[int, int]] = []
+            text, pos = self.text, 0
+            while (m := _QUICK_DEAD.search(text, pos)) is not None:
+                if m.group(1) is None:
+                    close = text.find("-->", m.end())
+                    end = len(text) if close == -1 else close + 3
+                else:
+                    found = end_tag_pattern(m.group(1).lower()).search(text, m.end())
+                    end = len(text) if found is None else found.start()
+                zones.append((m.start(), end))
+                pos = max(end, m.end())
+            self._zones = zones
+        return self._zones
 
     def start_tags(self, name: str, start: int = 0, end: int | None = None) -> list[int]:
         """Offsets of the real ``<name`` start tags in ``text[start:end]``, in order; ``start`` must
@@ -395,9 +426,7 @@ class SourceMap:
         if not tag:
             return {}
         elements = list(self.root.iter(tag))
-        positions = self.index.candidates(tag)
-        if len(positions) != len(elements):  # some "<tag" stand in comments, scripts or attributes
-            positions = self.index.start_tags(tag)
+        positions = self.index.start_tags_for(tag, len(elements))
         same = len(elements) == len(positions) and tag not in ("html", "head", "body")
         # The same start tags on both sides (the parser invents and merges only html, head and body):
         # pair them in order, the lines of the first and the last confirming it.
