@@ -497,6 +497,8 @@ def _text_urls(out: Collector, piece: Piece, embeds: _EmbedSpans, furniture: Fur
     """URLs written as visible text outside any link (a pasted address, a copied tweet's t.co): found in
     the text as the parser decoded it, reported with the source's own characters (``&amp;`` and all)."""
     offset = piece.offset
+    following = _Following()
+    cursor = 0  # where the last text node located ends: the next one starts after it (document order)
     for chunk in _TEXT_NODES(piece.root):
         if not _MAYBE_URL.search(chunk):
             continue
@@ -507,17 +509,18 @@ def _text_urls(out: Collector, piece: Piece, embeds: _EmbedSpans, furniture: Fur
         found = list(find_urls(chunk))
         if not found:
             continue
-        decoded = _locate(piece, chunk)
+        decoded = _locate(piece, chunk, cursor, following)
         for url in found:
             value = chunk[url.start : url.end]
             if decoded is not None:
                 start, end = decoded.source_span(url.start, url.end)
             else:
-                located = _search(piece, chunk, value)
+                located = _search(piece, chunk, value, cursor)
                 if located is None:
                     _log.debug("%s: text URL %r not found in the source", piece.start, value)
                     continue
                 start, end = located
+            cursor = max(cursor, end)
             if not piece.start <= start + offset < piece.stop:
                 continue
             embed = embeds.at(start + offset)
@@ -525,71 +528,76 @@ def _text_urls(out: Collector, piece: Piece, embeds: _EmbedSpans, furniture: Fur
                 continue
             raw = piece.text[start:end]
             out.add_link(raw, absolute_url(value), start + offset, end + offset, in_post=embed is not None, embed=embed)
+        if decoded is not None:
+            cursor = max(cursor, decoded.end)
 
 
-def _locate(piece: Piece, chunk: Any) -> CharacterData | None:
+def _locate(piece: Piece, chunk: Any, cursor: int, following: _Following) -> CharacterData | None:
     """The source of one text node, decoded with its way back to source offsets.
 
-    The node lies between the element before it in document order (its owner for ``.text``, the
-    owner's last descendant for ``.tail``) and the element after it; between those two start tags
-    the source holds only end tags, comments and character data. The node is the run of character
-    data there that decodes to it (the same-ranked one, if several do).
+    Between the start of the node's owner (or, for a tail, the end of the text node located before it,
+    if that is later) and the start of the element after the node, the source holds end tags, comments
+    and character data: the node is the run of character data there that decodes to it. A ``.text`` is
+    the first such run after its owner's start tag; a tail followed by a sibling is the last one before
+    that sibling's start tag; another tail, the first one that matches.
     """
     el = chunk.getparent()
     smap = piece.smap
     if chunk.is_tail:
-        before = _last_descendant(el)
-        after = _following(el)
-        sequence = _texts_between(before, el)
+        sibling = _next_element(el)
+        after = sibling if sibling is not None else following(el.getparent())
+        owner_start = smap.start_of(el)
+        lo = max(cursor, owner_start if owner_start is not None else 0)
+        take_last = sibling is not None
     else:
-        before = el
         after = next((c for c in el if isinstance(c.tag, str)), None)
         if after is None:
-            after = _following(el)
-        sequence = []
-    lo = smap.start_of(before)
-    if lo is None:
-        return None
+            after = following(el)
+        start = smap.start_of(el)
+        if start is None:
+            return None
+        lo, take_last = start, False
     hi = smap.start_of(after) if after is not None else None
     text = str(chunk)
-    rank = sum(1 for t in sequence if t == text)
+    chosen = None
     for run in _runs(smap.index, lo, len(piece.text) if hi is None else hi):
         decoded = CharacterData(piece.text, run)
         if decoded.text == text:
-            if rank == 0:
-                return decoded
-            rank -= 1
-    return None
+            chosen = decoded
+            if not take_last:
+                break
+    return chosen
 
 
-def _texts_between(deepest: Any, el: Any) -> list[str]:
-    """The text nodes from ``deepest`` (a last descendant of ``el``) up to ``el``'s tail, excluded."""
-    out = [deepest.text or ""] if deepest is not el else []
-    node = deepest
-    while node is not el:
-        out.append(node.tail or "")
-        node = node.getparent()
-    return out
+def _next_element(el: Any) -> Any:
+    after = el.getnext()
+    while after is not None and not isinstance(after.tag, str):
+        after = after.getnext()
+    return after
 
 
-def _last_descendant(el: Any) -> Any:
-    while True:
-        children = [c for c in el if isinstance(c.tag, str)]
-        if not children:
-            return el
-        el = children[-1]
+class _Following:
+    """The first element after an element and its descendants, in document order; remembered for every
+    element passed on the way up, so that nested tails cost one walk in all."""
 
+    def __init__(self) -> None:
+        self._known: dict[Any, Any] = {}
 
-def _following(el: Any) -> Any:
-    """The first element after ``el`` and its descendants, in document order."""
-    while el is not None:
-        after = el.getnext()
-        while after is not None and not isinstance(after.tag, str):
-            after = after.getnext()
-        if after is not None:
-            return after
-        el = el.getparent()
-    return None
+    def __call__(self, el: Any) -> Any:
+        chain = []
+        found = None
+        while el is not None:
+            if el in self._known:
+                found = self._known[el]
+                break
+            chain.append(el)
+            found = _next_element(el)
+            if found is not None:
+                break
+            el = el.getparent()
+        for node in chain:
+            self._known[node] = found
+        return found
 
 
 def _runs(index: SourceIndex, lo: int, hi: int) -> Iterator[list[tuple[int, int]]]:
@@ -608,11 +616,11 @@ def _runs(index: SourceIndex, lo: int, hi: int) -> Iterator[list[tuple[int, int]
         yield run
 
 
-def _search(piece: Piece, chunk: Any, value: str) -> tuple[int, int] | None:
-    """Last resort, when the node's run was not found: the URL's own characters, in text, after the
-    element before the node."""
+def _search(piece: Piece, chunk: Any, value: str, cursor: int) -> tuple[int, int] | None:
+    """Last resort, when the node's run was not found: the URL's own characters, in text, after the text
+    located before it and its owner's start."""
     el = chunk.getparent()
-    lo = piece.smap.start_of(_last_descendant(el) if chunk.is_tail else el) or 0
+    lo = max(cursor, piece.smap.start_of(el) or 0)
     text, index = piece.text, piece.smap.index
     for needle in (value, value.replace("&", "&amp;")):
         pos = text.find(needle, lo)

@@ -318,7 +318,7 @@ class CharacterData:
     """Character data as the parser gives it (references decoded, CR LF and CR as LF, NUL as U+FFFD),
     with the way back from an offset in it to the source."""
 
-    __slots__ = ("_d_ends", "_d_starts", "_stretches", "text")
+    __slots__ = ("_d_ends", "_d_starts", "_stretches", "end", "text")
 
     def __init__(self, source: str, spans: list[tuple[int, int]]) -> None:
         parts: list[str] = []
@@ -342,6 +342,7 @@ class CharacterData:
                 stretches.append((length, length + end - pos, pos, end))
                 length += end - pos
         self.text = "".join(parts)
+        self.end = spans[-1][1] if spans else 0  # where the character data ends in the source
         self._stretches = stretches
         self._d_starts = [s[0] for s in stretches]
         self._d_ends = [s[1] for s in stretches]

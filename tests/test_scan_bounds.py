@@ -61,6 +61,7 @@ HOSTILE = {
     "equals signs": "<a" + " =x" * 60_000 + ">",
     "nested links": "<a href='https://e.example/'>" * 30_000,
     "text URLs in deep nesting": ("<div>http://e.example/x " * 3_000) + "</div>" * 3_000,
+    "text URLs in nested tails": "<div>" * 2_000 + "x" + "</div> http://e.example/t " * 2_000,
     "many tiny comments": "<!---->" * 50_000 + "<a href='https://e.example/end'>e</a>",
     "end tags for html": "</html><p><a href='https://e.example/z'>z</a></p>" * 5_000,
 }
