@@ -469,6 +469,8 @@ def _anchors(piece: Piece, tag: str) -> Iterator[tuple[Any, int, tuple[int, int]
     says otherwise (a bug on either side), the line-checked alignment decides."""
     index, text = piece.smap.index, piece.text
     elements = list(piece.root.iter(tag))
+    if not elements:
+        return
     positions = index.start_tags_for(tag, len(elements))
     if len(positions) == len(elements):
         spans = [index.href(pos) for pos in positions]

@@ -427,6 +427,8 @@ class SourceMap:
         if not tag:
             return {}
         elements = list(self.root.iter(tag))
+        if not elements:
+            return {}
         positions = self.index.start_tags_for(tag, len(elements))
         same = len(elements) == len(positions) and tag not in ("html", "head", "body")
         # The same start tags on both sides (the parser invents and merges only html, head and body):
