@@ -366,6 +366,7 @@ def _scan_piece(doc: Document, piece: Piece, base: str | None, lines: LineIndex,
     shown: list[tuple[int, int, Embed]] = []
     held: list[tuple[int, int]] = []
     holders: set[Any] = set()
+    containers = _Containers(root, smap)
     for hit in _embeds(piece.text, root, smap, base):
         start, end = hit.start + offset, hit.end + offset
         if not piece.start <= start < piece.stop:
@@ -375,7 +376,7 @@ def _scan_piece(doc: Document, piece: Piece, base: str | None, lines: LineIndex,
             held.append((start, end))
         else:
             shown.append((start, end, hit.embed))
-        holders.update(_holders(hit, root, smap))
+        holders.update(_holders(hit, root, smap, containers))
         for raw, url, link_start, link_end in hit.links:
             out.add_link(raw, url, link_start + offset, link_end + offset, in_post=True, embed=hit.embed)
     embeds = _EmbedSpans(shown)
@@ -385,7 +386,7 @@ def _scan_piece(doc: Document, piece: Piece, base: str | None, lines: LineIndex,
     return merge_posts(out.sorted(), held=held, text=doc.text)
 
 
-def _holders(hit: EmbedHit, root: Any, smap: SourceMap) -> Iterator[Any]:
+def _holders(hit: EmbedHit, root: Any, smap: SourceMap, containers: _Containers) -> Iterator[Any]:
     """The elements of this tree that hold an embed where the reader sees it (never furniture): the
     embed's root, or the element whose markup holds it (a consent <textarea>, a lazy-load placeholder),
     and their ancestors. A copy kept in a <script> is data, not something shown."""
@@ -393,7 +394,7 @@ def _holders(hit: EmbedHit, root: Any, smap: SourceMap) -> Iterator[Any]:
     if hit.held:
         el = _element_at(root, smap, hit.start)
         if el is None:
-            el = _container_at(root, smap, hit.start)
+            el = containers.at(hit.start)
     if el is None or el.tag == "script" or el.getroottree().getroot() is not root:
         return
     yield el
@@ -405,17 +406,28 @@ def _element_at(root: Any, smap: SourceMap, pos: int) -> Any:
     name = re.match(r"<([A-Za-z][^\t\n\f\r />]*)", smap.text[pos : pos + 64])
     if name is None:
         return None
-    tag = name.group(1).lower()
-    return next((el for el, start in smap.elements(tag).items() if start == pos), None)
+    return smap.element_at(name.group(1).lower(), pos)
 
 
-def _container_at(root: Any, smap: SourceMap, pos: int) -> Any:
-    best, best_start = None, -1
-    for container in root.iter(*_RAW_TEXT_CONTAINERS):
-        start = smap.start_of(container)
-        if start is not None and best_start < start <= pos:
-            best, best_start = container, start
-    return best
+class _Containers:
+    """The raw-text element (a <textarea>, a <script>) whose text holds an offset, by bisection."""
+
+    def __init__(self, root: Any, smap: SourceMap) -> None:
+        self._root, self._smap = root, smap
+        self._starts: list[int] | None = None
+        self._elements: list[Any] = []
+
+    def at(self, pos: int) -> Any:
+        if self._starts is None:
+            found = sorted(
+                (start, i, el)
+                for i, el in enumerate(self._root.iter(*_RAW_TEXT_CONTAINERS))
+                if (start := self._smap.start_of(el)) is not None
+            )
+            self._starts = [start for start, _, _ in found]
+            self._elements = [el for _, _, el in found]
+        i = bisect.bisect_right(self._starts, pos) - 1
+        return self._elements[i] if i >= 0 else None
 
 
 class _EmbedSpans:

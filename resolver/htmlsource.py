@@ -408,6 +408,7 @@ class SourceMap:
         self.offset = offset
         self.index = index if index is not None else SourceIndex(text)
         self._aligned: dict[str, dict[Any, int]] = {}
+        self._at: dict[str, dict[int, Any]] = {}
 
     def start_of(self, el: Any) -> int | None:
         tag = el.tag if isinstance(el.tag, str) else ""
@@ -422,6 +423,13 @@ class SourceMap:
         if aligned is None:
             aligned = self._aligned[tag] = self._align(tag)
         return aligned
+
+    def element_at(self, tag: str, pos: int) -> Any:
+        """The element of ``tag`` whose start tag is at ``pos``, if one is."""
+        at = self._at.get(tag)
+        if at is None:
+            at = self._at[tag] = {start: el for el, start in self.elements(tag).items()}
+        return at.get(pos)
 
     def _align(self, tag: str) -> dict[Any, int]:
         if not tag:
