@@ -6,7 +6,7 @@ import re
 from urllib.parse import SplitResult, urlencode
 
 from .base import Embed, HtmlElement, Platform, PostRef, absolute, host_of, query_value, split
-from .http import META_GRAPH, FetchContext, Fetched, meta_oembed
+from .http import META_GRAPH, FetchContext, Fetched, meta_oembed, tries
 
 _HOSTS = frozenset({"facebook.com", "m.facebook.com", "web.facebook.com", "mbasic.facebook.com"})
 _PATHS = [
@@ -64,6 +64,7 @@ def parse_embed(el: HtmlElement, base_url: str | None) -> Embed | None:
     return Embed("facebook", url=url, post_id=ref.post_id if ref else None, author_handle=ref.handle if ref else None)
 
 
+@tries("oembed", "opengraph")
 async def fetch(ref: PostRef, ctx: FetchContext) -> Fetched:
     url = canonical_url(ref)
     endpoint = "oembed_video" if "/videos/" in url or "/reel/" in url or "/watch" in url else "oembed_post"

@@ -18,7 +18,7 @@ from .base import (
     split,
     text_of,
 )
-from .http import FetchContext, Fetched, oembed
+from .http import FetchContext, Fetched, oembed, tries
 
 _VIDEO = re.compile(r"^/@(?P<user>[\w.-]+)/(?:video|photo)/(?P<id>\d{5,25})")
 _EMBED = re.compile(r"^/embed(?:/v2)?/(?P<id>\d{5,25})")
@@ -58,6 +58,7 @@ def parse_embed(el: HtmlElement, base_url: str | None) -> Embed | None:
     )
 
 
+@tries("oembed")
 async def fetch(ref: PostRef, ctx: FetchContext) -> Fetched:
     query = urlencode({"format": "json", "url": canonical_url(ref)})
     result = await oembed(ctx, f"https://www.tiktok.com/oembed?{query}", ref, "tiktok", canonical_url(ref))
