@@ -14,7 +14,7 @@ import contextlib
 import functools
 import logging
 import sys
-from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -43,6 +43,7 @@ EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143  # 128 + SIGTERM, as a shell reports a process that SIGTERM ended
 
 if TYPE_CHECKING:
+    from .near import Target
     from .net import Deadline
 
 app = typer.Typer(
@@ -797,6 +798,17 @@ def rewrite_command(
     raise typer.Exit(_exit_code(records, reader.failed))
 
 
+def _check_near(value: str | None) -> str | None:
+    from .near import Near
+
+    if value is not None:
+        try:
+            Near.parse(value)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    return value
+
+
 def _parse_age(value: str | None) -> float | None:
     """ "30d", "12h", "90m", "45s" or plain seconds → seconds."""
     if value is None:
@@ -831,6 +843,19 @@ def archive_command(
         Path | None, typer.Option("--warc", help="Also write every response fetched for a cited source to this WARC.")
     ] = None,
     no_lookup: Annotated[bool, typer.Option("--no-lookup", help="Do not ask the Wayback Machine.")] = False,
+    near: Annotated[
+        str | None,
+        typer.Option(
+            "--near",
+            help=(
+                "Name the good capture nearest a date instead of the newest: 'article' (the article's own "
+                "published date, else the run's date) or a date (YYYY-MM-DD, YYYYMMDDhhmmss, ISO 8601). "
+                "archive.chosen_by and archive.target say which rule chose it."
+            ),
+            metavar="article|DATE",
+            callback=_check_near,
+        ),
+    ] = None,
     all_articles: Annotated[
         bool, typer.Option("--all", help="Process every article, not only new or changed ones.")
     ] = False,
@@ -894,6 +919,7 @@ def archive_command(
                 format,
                 output,
                 _max_bytes(max_source_size),
+                near,
             )
     except LockBusyError as exc:
         _log("locked", f"{exc}; another run is still working, try again later", exit_code=EXIT_TEMPFAIL)
@@ -919,8 +945,12 @@ def _archive_run(
     fmt_choice: FormatChoice | None,
     output: Path | None,
     max_bytes: int = MAX_SOURCE_BYTES,
+    near_option: str | None = None,
 ) -> int:
+    import time as _time
+
     from . import ledger
+    from .near import Near, article_date, run_date, target_for
 
     reader = SourceReader(
         sources, input_format, allow_private=settings.allow_private, timeout=settings.timeout, quiet=settings.quiet,
@@ -935,8 +965,12 @@ def _archive_run(
         rechecks: list[Finding] = []
         order: dict[str, int] = {}  # articles in reading order: re-checked records join their article's place
         unchanged: set[str] = set()
+        near = Near.parse(near_option) if near_option else None
+        dates = {}  # article → its own date, for --near article (unchanged articles' too: their sources are re-checked)
         for doc in reader:
             order.setdefault(doc.source, len(order))
+            if near is not None and near.moment is None:
+                dates[doc.source] = article_date(doc)
             digest = ledger.content_hash(doc)
             if not all_articles and store.article_unchanged(doc.source, digest):
                 # Not re-scanned; but its sources that are due are re-checked, so link rot under an
@@ -948,10 +982,12 @@ def _archive_run(
             digests[doc.source] = digest
         stats = Stats()
         failed_scans: set[str] = set()
+        today = run_date(_time.time())
+        target = (lambda r: target_for(near, dates.get(r.finding.source), today)) if near is not None else None
         records, repaired, warc_failure = _run_async(
             _archive_async(
                 docs, rechecks, settings, links.value, whole_page, stats, store, save, max_age, warc, lookup,
-                freshness, failed_scans,
+                freshness, failed_scans, target,
             )
         )  # fmt: skip
         if repaired:
@@ -1008,6 +1044,7 @@ async def _archive_async(
     lookup: bool,
     freshness: Freshness,
     failed_scans: set[str],
+    target: Callable[[ResolvedRecord], Target | None] | None = None,
 ) -> tuple[list[ResolvedRecord], str | None, str | None]:
     """The archived records, what the WARC's repair said (if anything) and its write failure (if any)."""
     from .archive import ArchiveOptions, Archiver, WarcRecorder, archive_records
@@ -1032,7 +1069,7 @@ async def _archive_async(
         )
         recorder = WarcRecorder(warc, client, allow_private=settings.allow_private, store=store) if warc else None
         try:
-            archived = await archive_records(records, archiver, recorder, deadline=settings.ends)
+            archived = await archive_records(records, archiver, recorder, deadline=settings.ends, target=target)
             if recorder is None:
                 return archived, None, None
             return archived, recorder.repaired, recorder.broken
