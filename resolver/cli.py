@@ -24,6 +24,7 @@ import httpx
 import typer
 
 from . import __version__, defaults
+from .config import LIMITS
 from .errors import OutputError, ResolverError, SourceError, StoreError
 from .models import Document, Finding, ResolvedRecord
 from .output import Format, open_output, write_bytes, write_records
@@ -55,7 +56,13 @@ app = typer.Typer(
         "URL of an article, or - for standard input.\n\n"
         "Exit codes: 0 all answers final (ok/dead); 1 some error/blocked or archive error (retry later); "
         "2 bad usage, unreadable input, or a cache or output that could not be used (needs a human); "
-        "70 internal error (a bug); 75 another run holds the lock (try later); 130 interrupted; 143 terminated."
+        "70 internal error (a bug); 75 another run holds the lock (try later); 130 interrupted; 143 terminated.\n\n"
+        "Defaults of the network options (--concurrency, --per-host, --timeout, --retries, --max-hops, "
+        "--deadline, --user-agent, --header, --cache, --allow-host, --allow-private) come from, highest first: "
+        "the command line; RESOLVER_* environment variables (RESOLVER_PER_HOST=4; RESOLVER_HEADER holds one "
+        "header a line); the config file $XDG_CONFIG_HOME/resolver/config.toml (~/.config/resolver/config.toml; "
+        "RESOLVER_CONFIG names another), e.g. per-host = 4; the built-in default. A default shown in a "
+        "command's --help already includes the file's and the environment's."
     ),
     pretty_exceptions_enable=False,
     no_args_is_help=True,
@@ -63,6 +70,12 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _src(key: str, note: str = "") -> str:
+    """Where this option's default may also come from, for its --help."""
+    more = f", {note}" if note else ""
+    return f" Default also from the config file ({key} = ...) or RESOLVER_{key.upper().replace('-', '_')}{more}."
 
 
 class FormatChoice(str, Enum):
@@ -118,7 +131,8 @@ AllowPrivateOpt = Annotated[
     bool,
     typer.Option(
         "--allow-private",
-        help="Allow loopback, private, link-local and other non-public addresses (all of them; see --allow-host).",
+        help="Allow loopback, private, link-local and other non-public addresses (all of them; see --allow-host)."
+        + _src("allow-private"),
     ),
 ]
 
@@ -141,7 +155,8 @@ AllowHostOpt = Annotated[
         help=(
             "Allow this one non-public host (repeatable): a name (cms.intranet, *.intranet.example), an address "
             "or a network (10.1.2.3, 10.0.0.0/8, [fd00::1]), optionally :PORT."
-        ),
+        )
+        + _src("allow-host"),
         callback=_check_allow_hosts,
         metavar="HOST",
         show_default=False,
@@ -155,10 +170,58 @@ TimeoutOpt = Annotated[
             "Seconds one request may take in all (connect, headers, body). One item - a link with all its "
             "hops, retries and waits, or one post's metadata - gets 4 times that; a Retry-After longer than "
             "30 s ends the item as error at once."
-        ),
-        min=0.1,
+        )
+        + _src("timeout"),
+        min=LIMITS["timeout"][0],
     ),
 ]
+
+
+def _check_headers(values: list[str] | None) -> list[str]:
+    from .config import ConfigError, parse_header
+
+    for value in values or []:
+        try:
+            parse_header(value)
+        except ConfigError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    return values or []
+
+
+UserAgentOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--user-agent",
+        help=(
+            "The User-Agent sent with every request (resolver's own honest one by default; the Wayback Machine "
+            "and Common Crawl ask for a contact in it)."
+        )
+        + _src("user-agent"),
+        show_default=False,
+    ),
+]
+HeaderOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--header",
+        "-H",
+        help=(
+            "A header sent with every request, 'Name: value' (repeatable; it replaces a default of that name). "
+            "It goes to every host, strangers' included: no secrets."
+        )
+        + _src("header", "one a line"),
+        callback=_check_headers,
+        show_default=False,
+    ),
+]
+
+
+def _headers(values: list[str] | None) -> tuple[tuple[str, str], ...]:
+    from .config import parse_header
+
+    return tuple(parse_header(v) for v in values or ())
+
+
 MaxSourceSizeOpt = Annotated[
     str,
     typer.Option(
@@ -194,11 +257,30 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
     """resolver: scan articles for cited posts and links, resolve and archive them."""
+    _load_defaults(ctx)
+
+
+def _load_defaults(ctx: typer.Context) -> None:
+    """The config file's settings, overridden by RESOLVER_* variables, as the commands' defaults (the
+    command line still wins). A file or variable that cannot be used is one line and exit 2."""
+    from .config import ConfigError, config_path, from_environment, load, misspelt_variables
+
+    try:
+        values = {**load(config_path()), **from_environment()}
+    except ConfigError as exc:
+        _error(str(exc))
+        raise typer.Exit(EXIT_INPUT) from None
+    for name, meant in misspelt_variables():
+        _warn(f"{name} is not a resolver setting (did you mean {meant}?); it is ignored")
+    if values:
+        commands = getattr(ctx.command, "commands", {})
+        ctx.default_map = {name: dict(values) for name in commands}
 
 
 def _format_for(fmt: FormatChoice | None, output: Path | None) -> Format:
@@ -307,8 +389,12 @@ class SourceReader:
         allow_hosts: tuple[str, ...] = (),
         cassette: Path | None = None,
         deadline: Deadline | None = None,
+        user_agent: str | None = None,
+        headers: tuple[tuple[str, str], ...] = (),
     ) -> None:
         self.sources = list(expand_sources(sources))
+        self.user_agent = user_agent
+        self.headers = headers
         self.max_bytes = max_bytes
         self.kind = input_format.value if input_format else None
         self.allow_private = allow_private
@@ -321,8 +407,9 @@ class SourceReader:
         self.max_articles = 500  # per feed or sitemap
 
     def follow(self, settings: NetSettings) -> None:
-        """Fetch URL sources the run's way: its allowed hosts, its cassette, its deadline."""
+        """Fetch URL sources the run's way: its allowed hosts, its cassette, its deadline, its headers."""
         self.allow_hosts, self.cassette, self.deadline = settings.allow_hosts, settings.cassette, settings.ends
+        self.user_agent, self.headers = settings.user_agent, settings.headers
 
     def _fetch(self, url: str) -> tuple[bytes, str | None, str]:
         from .net import fetch_article
@@ -336,6 +423,8 @@ class SourceReader:
                 transport=_replay(self.cassette),
                 deadline=self.deadline,
                 max_bytes=self.max_bytes,
+                user_agent=self.user_agent,
+                headers=self.headers,
             )
         except ResolverError as exc:
             raise SourceError(url, str(exc)) from None
@@ -408,6 +497,8 @@ def scan_command(
     max_source_size: MaxSourceSizeOpt = "64M",
     log_format: LogFormatOpt = LogFormat.text,
     cassette: CassetteOpt = None,
+    user_agent: UserAgentOpt = None,
+    header: HeaderOpt = None,
 ) -> None:
     """Find embedded posts and links. Touches the network only to fetch a SOURCE given as a URL.
 
@@ -423,6 +514,8 @@ def scan_command(
         max_bytes=_max_bytes(max_source_size),
         allow_hosts=tuple(allow_host or ()),
         cassette=cassette,
+        user_agent=user_agent,
+        headers=_headers(header),
     )
     fmt = _format_for(format, output)
     link_filter: LinkFilter = links.value
@@ -444,14 +537,40 @@ def scan_command(
 
 
 CacheOpt = Annotated[
-    Path | None, typer.Option("--cache", help="The SQLite cache file. Default: in the user's cache directory.")
+    Path | None,
+    typer.Option(
+        "--cache",
+        help="The SQLite cache file. Default: in the user's cache directory." + _src("cache"),
+    ),
 ]
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Keep nothing between runs.")]
-ConcurrencyOpt = Annotated[int, typer.Option("--concurrency", help="Requests in flight at once.", min=1, max=512)]
-PerHostOpt = Annotated[
-    int, typer.Option("--per-host", help="Requests in flight to one host at once (politeness).", min=1, max=128)
+ConcurrencyOpt = Annotated[
+    int,
+    typer.Option(
+        "--concurrency",
+        help="Requests in flight at once." + _src("concurrency"),
+        min=LIMITS["concurrency"][0],
+        max=LIMITS["concurrency"][1],
+    ),
 ]
-MaxHopsOpt = Annotated[int, typer.Option("--max-hops", help="Longest redirect chain followed.", min=1, max=50)]
+PerHostOpt = Annotated[
+    int,
+    typer.Option(
+        "--per-host",
+        help="Requests in flight to one host at once (politeness)." + _src("per-host"),
+        min=LIMITS["per_host"][0],
+        max=LIMITS["per_host"][1],
+    ),
+]
+MaxHopsOpt = Annotated[
+    int,
+    typer.Option(
+        "--max-hops",
+        help="Longest redirect chain followed." + _src("max-hops"),
+        min=LIMITS["max_hops"][0],
+        max=LIMITS["max_hops"][1],
+    ),
+]
 CassetteOpt = Annotated[
     Path | None,
     typer.Option(
@@ -467,10 +586,18 @@ DeadlineOpt = Annotated[
         help=(
             "Seconds for the whole run - fetching URL sources, resolving, post metadata, archiving; "
             "unfinished items end as errors."
-        ),
+        )
+        + _src("deadline"),
     ),
 ]
-RetriesOpt = Annotated[int, typer.Option("--retries", help="Extra tries for 408, 429, 5xx and network errors.", min=0)]
+RetriesOpt = Annotated[
+    int,
+    typer.Option(
+        "--retries",
+        help="Extra tries for 408, 429, 5xx and network errors." + _src("retries"),
+        min=LIMITS["retries"][0],
+    ),
+]
 
 
 @dataclass
@@ -487,6 +614,8 @@ class NetSettings:
     retries: int
     quiet: bool
     allow_hosts: tuple[str, ...] = ()
+    user_agent: str | None = None  # --user-agent; None: resolver's own
+    headers: tuple[tuple[str, str], ...] = ()  # --header, sent with every request
 
     def __post_init__(self) -> None:
         from .net import Deadline
@@ -524,6 +653,8 @@ async def _network(settings: NetSettings) -> AsyncIterator[httpx.AsyncClient]:
         concurrency=settings.concurrency,
         per_host=settings.per_host,
         timeout=settings.timeout,
+        user_agent=settings.user_agent,
+        headers=settings.headers,
     ) as client:
         yield client
 
@@ -693,6 +824,8 @@ def resolve_command(
     cassette: CassetteOpt = None,
     deadline: DeadlineOpt = None,
     retries: RetriesOpt = defaults.RETRIES,
+    user_agent: UserAgentOpt = None,
+    header: HeaderOpt = None,
     log_format: LogFormatOpt = LogFormat.text,
     max_source_size: MaxSourceSizeOpt = "64M",
 ) -> None:
@@ -706,6 +839,7 @@ def resolve_command(
         cache, no_cache, concurrency, per_host, timeout, max_hops, allow_private, cassette, deadline, retries, quiet
     )
     settings.allow_hosts = tuple(allow_host or ())
+    settings.user_agent, settings.headers = user_agent, _headers(header)
     reader = SourceReader(
         sources, input_format, allow_private=allow_private, timeout=timeout, quiet=quiet,
         max_bytes=_max_bytes(max_source_size),
@@ -752,6 +886,8 @@ def rewrite_command(
     cassette: CassetteOpt = None,
     deadline: DeadlineOpt = None,
     retries: RetriesOpt = defaults.RETRIES,
+    user_agent: UserAgentOpt = None,
+    header: HeaderOpt = None,
     max_source_size: MaxSourceSizeOpt = "64M",
     log_format: LogFormatOpt = LogFormat.text,
 ) -> None:
@@ -767,6 +903,7 @@ def rewrite_command(
         cache, no_cache, concurrency, per_host, timeout, max_hops, allow_private, cassette, deadline, retries, quiet
     )
     settings.allow_hosts = tuple(allow_host or ())
+    settings.user_agent, settings.headers = user_agent, _headers(header)
     reader = SourceReader(
         [source], input_format, allow_private=allow_private, timeout=timeout, quiet=quiet,
         max_bytes=_max_bytes(max_source_size),
@@ -877,6 +1014,8 @@ def archive_command(
     cassette: CassetteOpt = None,
     deadline: DeadlineOpt = None,
     retries: RetriesOpt = defaults.RETRIES,
+    user_agent: UserAgentOpt = None,
+    header: HeaderOpt = None,
     max_source_size: MaxSourceSizeOpt = "64M",
 ) -> None:
     """Resolve, then archive every cited source: Wayback lookup, Save Page Now (--save), a local WARC (--warc).
@@ -895,6 +1034,7 @@ def archive_command(
         cache, no_cache, concurrency, per_host, timeout, max_hops, allow_private, cassette, deadline, retries, quiet
     )
     settings.allow_hosts = tuple(allow_host or ())
+    settings.user_agent, settings.headers = user_agent, _headers(header)
     from .store import LockBusyError, RunLock, default_cache_path
 
     cache_path = cache or default_cache_path()
