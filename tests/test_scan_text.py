@@ -117,3 +117,23 @@ def test_many_copied_posts_scan_in_linear_time(fixtures: Path) -> None:
     small = findings(one * 50)
     large = findings(one * 400)
     assert len(large) == 8 * len(small)  # every repeat found, nothing merged or lost
+
+
+def test_address_hosts_in_text_and_markdown_are_links(fixtures: Path) -> None:
+    doc = read_source(str(fixtures / "text-ip-hosts.md"))
+    for kind in ("markdown", "text"):
+        result = scan(Document(doc.source, doc.text, kind))  # type: ignore[arg-type]
+        links = [f for f in result if isinstance(f, Link)]
+        assert [link.raw for link in links] == [
+            "http://2130706433/",
+            "http://0x7f.0.0.1/",
+            "http://127.1/",
+            "http://%31%32%37.0.0.1/",
+            "http://127。0。0。1/",
+            "http://１２７.０.０.１/",
+            "http://[fe80::1%25eth0]/",
+            "http://127.0.0.1./",
+            "http://169．254．169．254/latest/meta-data/",
+        ], kind
+        assert all(link.url == link.raw and not link.in_post for link in links)
+        assert all(doc.text[link.span[0] : link.span[1]] == link.raw for link in links)
