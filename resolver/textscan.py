@@ -65,6 +65,7 @@ def scan_text(doc: Document) -> list[Finding]:
         for start, end, embed in embeds_in_markup(doc, hidden):
             out.add_embed(embed, start, end)
             embeds.add(start, end, embed)
+            _markup_embed_links(doc, out, start, end, embed)
             taken.append((start, end))
     found = _Found(text)  # every bare URL, found once; the steps below take the ones they need
     links = MarkdownIndex(text)  # Markdown links, read on first use (text copies hold them too)
@@ -74,6 +75,24 @@ def scan_text(doc: Document) -> list[Finding]:
         _markdown_links(doc, out, taken, links, embeds)
     _bare_urls(doc, out, taken, found)
     return out.sorted()
+
+
+def _markup_embed_links(doc: Document, out: Collector, start: int, end: int, embed: Embed) -> None:
+    """The links of an embed held in inline HTML (its hrefs as the HTML scanner read them, and its own
+    status link), as in_post link records at the place each is written inside the embed."""
+    text = doc.text
+    recorded = Spans()
+    for raw in dict.fromkeys((*embed.links, *((embed.url,) if embed.url else ()))):
+        if not raw.startswith(("http://", "https://", "//")):
+            continue
+        pos = text.find(raw, start, end)
+        while pos != -1 and (recorded.overlaps(pos, pos + len(raw)) or _resource_attribute(text, pos)):
+            pos = text.find(raw, pos + 1, end)
+        if pos == -1:
+            continue  # written only as a resource (an iframe's src), or not as the HTML scanner gave it
+        url = absolute_url(raw, doc.base_url, decode_entities=True)
+        out.add_link(raw, url, pos, pos + len(raw), in_post=True, embed=embed)
+        recorded.append((pos, pos + len(raw)))
 
 
 def _hidden_regions(text: str, markdown: bool) -> list[_Region]:
@@ -183,7 +202,11 @@ def _signatures(
             continue  # "— Name (@handle)" with neither date nor link: only below a tweet-sized text
         start = body.start if body.lines else sig.start
         lines = [strip_links(text, links.between(s, e), s, e) if markdown else text[s:e] for s, e in body.lines]
-        inside = _urls_in(text, start, sig.end, found, links if markdown else None)
+        inside = [
+            url
+            for url in _urls_in(text, start, sig.end, found, links if markdown else None)
+            if not _inside(url[1], url[2], taken)  # in code, a comment, or already another post's
+        ]
         ref = match_post_url(sig.status_url) if sig.status_url else None
         embed = Embed(
             sig.platform,
@@ -201,9 +224,8 @@ def _signatures(
             inside.append((sig.status_url, *sig.status_span))
         # Links inside the copied post are still links: record them here, marked in_post.
         for raw, link_start, link_end in inside:
-            if not _inside(link_start, link_end, taken):
-                out.add_link(raw, absolute_url(raw), link_start, link_end, in_post=True, embed=embed)
-                taken.append((link_start, link_end))
+            out.add_link(raw, absolute_url(raw), link_start, link_end, in_post=True, embed=embed)
+            taken.append((link_start, link_end))
         taken.append((start, sig.end))
 
 
@@ -267,12 +289,15 @@ def _markdown_links(doc: Document, out: Collector, taken: Spans, links: Markdown
             taken.append((ref.url_start, ref.url_end))
 
 
+def _resource_attribute(text: str, pos: int) -> bool:
+    """Whether ``pos`` starts the value of a src=/data-*= attribute of inline HTML: a resource, not a link."""
+    before = max(0, pos - 40)
+    return "=" in text[before:pos] and _ATTRIBUTE_BEFORE.search(text, before, pos) is not None
+
+
 def _bare_urls(doc: Document, out: Collector, taken: Spans, found_urls: _Found) -> None:
     text = doc.text
     for found in found_urls.urls:
-        if _overlaps(found.start, found.end, taken):
+        if _overlaps(found.start, found.end, taken) or _resource_attribute(text, found.start):
             continue
-        before = max(0, found.start - 40)
-        if "=" in text[before : found.start] and _ATTRIBUTE_BEFORE.search(text, before, found.start):
-            continue  # a src=/data-*= value of inline HTML: a resource, not a cited link
         out.add_link(found.raw, absolute_url(found.raw, None), found.start, found.end)

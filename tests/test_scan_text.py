@@ -137,3 +137,22 @@ def test_address_hosts_in_text_and_markdown_are_links(fixtures: Path) -> None:
         ], kind
         assert all(link.url == link.raw and not link.in_post for link in links)
         assert all(doc.text[link.span[0] : link.span[1]] == link.raw for link in links)
+
+
+def test_links_of_an_embed_in_inline_html_are_in_post_links(fixtures: Path) -> None:
+    # Issue 9 cause 4: the links inside an embed pasted as HTML into Markdown gave no link records.
+    doc = read_source(str(fixtures / "text-inline-html.md"))
+    result = scan(doc)
+    posts = [f for f in result if isinstance(f, Post)]
+    links = [f for f in result if isinstance(f, Link)]
+    assert [(p.platform, p.post_id) for p in posts] == [
+        ("twitter", "1561297804596695041"),
+        ("mastodon", "111417118208218240"),
+    ]
+    assert [(link.raw, link.in_post) for link in links] == [
+        ("https://t.co/qjLBPPSKov", True),
+        ("https://twitter.com/UlyssesZhan/status/1561297804596695041?ref_src=twsrc%5Etfw", True),
+    ]  # the widget script and the iframe's src are resources, not links
+    for link in links:
+        assert doc.text[link.span[0] : link.span[1]] == link.raw
+        assert posts[0].span[0] <= link.span[0] and link.span[1] <= posts[0].span[1]
