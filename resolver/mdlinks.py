@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _HREF_STOP = frozenset(" \t\n\r\f\v<>")
 _ESCAPABLE = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
@@ -29,8 +29,7 @@ _PAREN_TOKENS = re.compile(r"\\[!-/:-@\[-`{-~]|[()]")
 _RUN_END = re.compile(r"[ \t\n\r\f\v<>]")
 
 
-@dataclass(frozen=True, slots=True)
-class MarkdownLink:
+class MarkdownLink(NamedTuple):
     """One ``[text](href)`` (or ``![alt](src)``): its span, its text's span and its href's span."""
 
     start: int
@@ -175,8 +174,7 @@ def strip_links(text: str, links: list[MarkdownLink], start: int, end: int) -> s
 _REF_DEF = re.compile(r"^[ \t]{0,3}\[(?P<label>[^\]\n]+)\]:[ \t]*<?(?P<url>[^\s<>]+)>?(?:[ \t]+.*)?$", re.MULTILINE)
 
 
-@dataclass(frozen=True, slots=True)
-class Reference:
+class Reference(NamedTuple):
     label: str
     url: str
     url_start: int

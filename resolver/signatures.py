@@ -40,7 +40,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 from .dates import parse_embed_date
 from .linkfinder import find_urls
@@ -69,13 +70,16 @@ _SENTENCE_END = re.compile(r"[.!?…:;](?:[\"'”’»)\]]*)[ \t]+|[。！？](?
 _WORD = re.compile(r"[^\W\d_]+")
 _NOT_A_NAME = ("by ", "via ", "from ")
 _AT = re.compile("[@＠]")
+# Searched in the reversed text before a handle: a handle (stop), a line break, a dash; a run of hyphens
+# with spaces around it (reversed: after a space, before a space, a quote mark or bullet, or the start).
+_REVERSED_STOP = re.compile(rf"[@＠\n]|[{_DASHES}]+|(?<=[ \t\n])-+(?=[ \t\n>*+•]|$)")
+_CONTINUATION = re.compile(r"\n[ \t>]*")  # a line break inside a wrapped signature, its quote marks
 
 # Where the URLs of a range stand: tweet length counts each as 23 characters.
 UrlSpans = Callable[[int, int], list[tuple[int, int]]]
 
 
-@dataclass(frozen=True, slots=True)
-class Signature:
+class Signature(NamedTuple):
     """Where a signature stands and what it says."""
 
     start: int  # the dash
@@ -122,15 +126,20 @@ def _signature_at(text: str, at: int, floor: int, end: int, markdown: MarkdownIn
         parenthesised = False
     else:
         return None
-    dash = _dash_before(text, name_end, max(floor, name_end - _NAME_MAX - 4))
+    # A bare handle stands right after its dash (a mention in running text costs nothing more); a name
+    # in front of "(@handle)" is at most a name's length.
+    reach = _NAME_MAX + 4 if parenthesised else 4
+    dash = _dash_before(text, name_end, max(floor, name_end - reach))
     if dash is None:
         return None
     dash_start, dash_end, true_dash = dash
     raw_name = text[dash_end:name_end]
-    name = " ".join(re.sub(r"\n[ \t>]*", " ", raw_name).split())
+    if "\n" in raw_name:
+        raw_name = _CONTINUATION.sub(" ", raw_name)
+    name = " ".join(raw_name.split())
     if not parenthesised and name:
         return None  # "— @handle": a handle written bare stands right after the dash
-    if len(name) > _NAME_MAX or name.lower().startswith(_NOT_A_NAME) or "@" in name:
+    if len(name) > _NAME_MAX or name[:5].lower().startswith(_NOT_A_NAME):
         return None
     prefix_start = dash_start
     while prefix_start > floor and text[prefix_start - 1] in _PREFIX_CHARS:
@@ -153,45 +162,45 @@ def _signature_at(text: str, at: int, floor: int, end: int, markdown: MarkdownIn
             return None
         sig_end = after
     return Signature(
-        start=dash_start,
-        end=sig_end,
-        line_start=prefix_start,
-        whole_line=whole_line,
-        quoted=quoted,
-        name=name or None,
-        handle=handle,
-        platform=platform,
-        published=published,
-        status_url=status_url,
-        status_span=status_span,
+        dash_start,
+        sig_end,
+        prefix_start,
+        whole_line,
+        quoted,
+        name or None,
+        handle,
+        platform,
+        published,
+        status_url,
+        status_span,
     )
 
 
 def _dash_before(text: str, name_end: int, limit: int) -> tuple[int, int, bool] | None:
-    """The dash nearest before a name: (start, end, whether it is a true dash). At most one line break."""
+    """The dash nearest before a name: (start, end, whether it is a true dash).
+
+    Not across another handle, nor across more than one line break. A run of hyphens is a dash when
+    spaces stand around it ("--", " - "), not inside a word ("Jean-Luc"). The window is searched
+    reversed, so that one regular-expression search finds the nearest token.
+    """
+    context = max(limit - 1, 0)  # one character more: what stands before a run of hyphens
+    window = text[context:name_end][::-1]
     newlines = 0
-    i = name_end - 1
-    while i >= limit:
-        ch = text[i]
-        if ch in _DASHES:
-            start = i
-            while start > limit and text[start - 1] == ch:
-                start -= 1
-            return start, i + 1, ch in _TRUE_DASHES
-        if ch == "-" and (i + 1 >= len(text) or text[i + 1] in " \t\n"):
-            start = i
-            while start > limit and text[start - 1] == "-":
-                start -= 1
-            if start == 0 or text[start - 1] in " \t\n>*+•":
-                return start, i + 1, False
-            i = start  # "word- ": a hyphen that ends a word, not a dash
-        if ch == "\n":
+    pos = 0
+    while (m := _REVERSED_STOP.search(window, pos)) is not None:
+        token = m.group()
+        if token == "\n":
             newlines += 1
             if newlines > 1:
                 return None
-        elif ch in "@＠":
+            pos = m.end()
+            continue
+        if token in "@＠":
             return None
-        i -= 1
+        start, end = name_end - m.end(), name_end - m.start()
+        if start < limit:
+            return None
+        return start, end, token[0] in _TRUE_DASHES
     return None
 
 
@@ -294,14 +303,14 @@ def _read_date(text: str, i: int, end: int) -> tuple[str, int] | None:
     offset = 0
     if window[:1].isdigit() and (time := _TIME_PREFIX.match(window)) and time.end() < len(window):
         offset = time.end()  # "8:44 AM · Mar 15, 2023": the date is after the time
-    for m in _DATE_END.finditer(window, offset):
-        candidate = window[offset : m.end()]
-        if len(candidate) <= 40 and _starts_like_date(candidate):
-            published = parse_embed_date(candidate.replace("\u00a0", " "))
-            if published is not None:
-                return published, i + m.end()
-        break  # only the first year can end a date that starts here
-    return None
+    m = _DATE_END.search(window, offset)  # only the first year can end a date that starts here
+    if m is None:
+        return None
+    candidate = window[offset : m.end()]
+    if len(candidate) > 40 or not _starts_like_date(candidate):
+        return None
+    published = parse_embed_date(candidate.replace("\u00a0", " "))
+    return (published, i + m.end()) if published is not None else None
 
 
 def _starts_like_date(text: str) -> bool:
@@ -311,14 +320,18 @@ def _starts_like_date(text: str) -> bool:
     if text[0].isdigit():
         return True
     word = _WORD.match(text)
-    return word is not None and word.start() == 0 and parse_embed_date(f"{word.group()} 1 2000") is not None
+    return word is not None and _is_month(word.group())
+
+
+@lru_cache(maxsize=1024)
+def _is_month(word: str) -> bool:
+    return parse_embed_date(f"{word} 1 2000") is not None
 
 
 # --- the post's text ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Body:
+class Body(NamedTuple):
     start: int  # where the post starts: its text's first character (a quote: its first line)
     lines: tuple[tuple[int, int], ...]  # each line's text span, quote marks and bullets skipped
 

@@ -69,7 +69,7 @@ def scan_text(doc: Document) -> list[Finding]:
             taken.append((start, end))
     found = _Found(text)  # every bare URL, found once; the steps below take the ones they need
     links = MarkdownIndex(text)  # Markdown links, read on first use (text copies hold them too)
-    _signatures(text, out, taken, found, links, embeds, markdown=markdown or "](" in text)
+    _signatures(text, out, taken, found, links, embeds if markdown else None, markdown=markdown or "](" in text)
     if markdown:
         _shortcodes(text, out, taken)
         _markdown_links(doc, out, taken, links, embeds)
@@ -189,7 +189,14 @@ class _Found:
 
 
 def _signatures(
-    text: str, out: Collector, taken: Spans, found: _Found, links: MarkdownIndex, embeds: _Embeds, *, markdown: bool
+    text: str,
+    out: Collector,
+    taken: Spans,
+    found: _Found,
+    links: MarkdownIndex,
+    embeds: _Embeds | None,  # kept only where later steps ask which embed holds a link (Markdown)
+    *,
+    markdown: bool,
 ) -> None:
     for sig in find_signatures(text, links):
         if _overlaps(sig.start, sig.end, taken):
@@ -219,7 +226,8 @@ def _signatures(
             links=tuple(raw for raw, link_start, _ in inside if link_start < sig.start),
         )
         out.add_embed(embed, start, sig.end)
-        embeds.add(start, sig.end, embed)
+        if embeds is not None:
+            embeds.add(start, sig.end, embed)
         if sig.status_url is not None and sig.status_span is not None:  # a reference definition elsewhere
             inside.append((sig.status_url, *sig.status_span))
         # Links inside the copied post are still links: record them here, marked in_post.
@@ -231,9 +239,11 @@ def _signatures(
 
 def _urls_in(text: str, start: int, end: int, found: _Found, links: MarkdownIndex | None) -> list[tuple[str, int, int]]:
     """URLs in ``text[start:end]``: in Markdown a ``[label](href)`` is one link, its href."""
+    if links is None:
+        return [(f.raw, f.start, f.end) for f in found.between(start, end)]
     urls: list[tuple[str, int, int]] = []
     spans = Spans()
-    for link in links.between(start, end) if links is not None else ():
+    for link in links.between(start, end):
         href = text[link.url_start : link.url_end]
         if href.startswith(("http://", "https://", "//")):
             urls.append((href, link.url_start, link.url_end))
