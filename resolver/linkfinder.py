@@ -143,6 +143,8 @@ _CLOSERS = {")": "(", "]": "[", "}": "{"}
 _CJK_CHAR_RE = re.compile(f"[{_CJK}]")
 _BAD_BEFORE_SCHEMELESS = frozenset("-._@$#＠＃/:%&+=~\\")
 _PATH_RE = re.compile(f"{_PATH_CHAR}*")
+_BRACKET_OR_MARKDOWN = re.compile(r"\]\(|[()\[\]{}]")
+_TRIMMED = frozenset(_TRAILING_PUNCT + ")]}';")
 _ASCII_ALNUM = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
@@ -308,20 +310,18 @@ class _PathRuns:
         stop = path.end() if path else pos
         cuts: list[int] = []
         stack: list[int] = []
-        markdown = text.find("](", pos, stop)
-        for i in range(pos, stop):
-            if i == markdown:
+        # Only brackets matter here: the engine finds them, Python looks at nothing else.
+        for m in _BRACKET_OR_MARKDOWN.finditer(text, pos, stop):
+            token, i = m.group(), m.start()
+            if token == "](":
                 # Markdown's "[text](href)" read as plain text: the href is a URL of its own, and the run
                 # before it is judged on its own.
                 cuts += stack
                 cuts.append(i)
                 stack = []
-                markdown = text.find("](", i + 1, stop)
-                continue
-            ch = text[i]
-            if ch in _OPENERS:
+            elif token in _OPENERS:
                 stack.append(i)
-            elif ch in _CLOSERS and stack and text[stack[-1]] == _CLOSERS[ch]:
+            elif stack and text[stack[-1]] == _CLOSERS[token]:
                 stack.pop()
         cuts += stack  # the openers left are never closed
         self._start, self._stop, self._cuts = pos, stop, sorted(cuts)
@@ -333,6 +333,8 @@ def _trim_end(text: str, path_start: int, end: int) -> int:
     Balanced closers and quotes stay; an ``&name;`` entity at the end goes. Counts are taken once and
     updated as characters go, so the work is the URL's length, however many characters are dropped.
     """
+    if end <= path_start or text[end - 1] not in _TRIMMED:
+        return end  # the usual case: the URL ends in a letter, a digit or a slash
     counts = {ch: text.count(ch, path_start, end) for ch in "()[]{}'"}
     while end > path_start:
         last = text[end - 1]

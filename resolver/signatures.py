@@ -99,14 +99,23 @@ def find_signatures(text: str, markdown: MarkdownIndex, start: int = 0, end: int
     """Every signature in ``text[start:end]``, in order, none overlapping another."""
     end = len(text) if end is None else end
     floor = start
-    for m in _AT.finditer(text, start, end):
-        at = m.start()
+    for at in _at_signs(text, start, end):
         if at < floor:
             continue
         sig = _signature_at(text, at, floor, end, markdown)
         if sig is not None:
             yield sig
             floor = sig.end
+
+
+def _at_signs(text: str, start: int, end: int) -> Iterator[int]:
+    if text.find("＠", start, end) != -1:  # full-width at signs too: the slower search
+        yield from (m.start() for m in _AT.finditer(text, start, end))
+        return
+    at = text.find("@", start, end)
+    while at != -1:
+        yield at
+        at = text.find("@", at + 1, end)
 
 
 def _signature_at(text: str, at: int, floor: int, end: int, markdown: MarkdownIndex) -> Signature | None:
@@ -125,6 +134,20 @@ def _signature_at(text: str, at: int, floor: int, end: int, markdown: MarkdownIn
         name_end, after = at, handle_m.end()
         parenthesised = False
     else:
+        return None
+    # What follows the handle first: most handles in running text are followed by neither a date nor a
+    # status link nor the end of their line, and need no look back at all.
+    published, status_url, sig_end, status_span = _date_or_link(text, after, end, markdown)
+    if status_url is not None:
+        ref = match_post_url(status_url)
+        if ref is None:
+            status_url = status_span = None
+            if published is None:
+                sig_end = after
+        else:
+            platform = ref.platform
+    dated = published is not None or status_url is not None
+    if not dated and not (parenthesised and _blank_to_line_end(text, after, end)):
         return None
     # A bare handle stands right after its dash (a mention in running text costs nothing more); a name
     # in front of "(@handle)" is at most a name's length.
@@ -146,19 +169,9 @@ def _signature_at(text: str, at: int, floor: int, end: int, markdown: MarkdownIn
         prefix_start -= 1
     whole_line = prefix_start == 0 or text[prefix_start - 1] == "\n"
     quoted = whole_line and ">" in text[prefix_start:dash_start]
-
-    published, status_url, sig_end, status_span = _date_or_link(text, after, end, markdown)
-    if status_url is not None:
-        ref = match_post_url(status_url)
-        if ref is None:
-            status_url = status_span = None
-            if published is None:
-                sig_end = after
-        else:
-            platform = ref.platform
-    if published is None and status_url is None:
-        # No date, no status link: only "— Name (@handle)" alone on its line.
-        if not (whole_line and true_dash and parenthesised and name and _blank_to_line_end(text, after, end)):
+    if not dated:
+        # No date, no status link: only "— Name (@handle)" alone on its line, with a true dash.
+        if not (whole_line and true_dash and name):
             return None
         sig_end = after
     return Signature(
@@ -292,25 +305,31 @@ def _status_after(text: str, pos: int, end: int) -> tuple[str, int] | None:
 def _read_date(text: str, i: int, end: int) -> tuple[str, int] | None:
     """A date that starts at ``i`` (a time of day may come first): (ISO date, where it ends)."""
     stop = min(end, i + 64)
-    window = text[i:stop]
-    newline = window.find("\n")
-    if newline != -1:  # one line break may wrap a date; its quote marks become spaces, offsets stay
-        rest = window[newline + 1 :]
-        indent = len(rest) - len(rest.lstrip(" \t>"))
-        second = rest.find("\n")
-        rest = rest[:second] if second != -1 else rest
-        window = window[:newline] + " " * (1 + indent) + rest[indent:]
-    offset = 0
-    if window[:1].isdigit() and (time := _TIME_PREFIX.match(window)) and time.end() < len(window):
+    if text.find("\n", i, stop) == -1:
+        window, base = text, i  # the usual case: read in place
+    else:  # one line break may wrap a date; its quote marks become spaces, offsets stay
+        window, base, stop = _unwrapped(text[i:stop]), 0, stop - i
+    offset = base
+    if window[base].isdigit() and (time := _TIME_PREFIX.match(window, base, stop)) and time.end() < stop:
         offset = time.end()  # "8:44 AM · Mar 15, 2023": the date is after the time
-    m = _DATE_END.search(window, offset)  # only the first year can end a date that starts here
-    if m is None:
+    m = _DATE_END.search(window, offset, stop)  # only the first year can end a date that starts here
+    if m is None or m.end() - offset > 40:
         return None
     candidate = window[offset : m.end()]
-    if len(candidate) > 40 or not _starts_like_date(candidate):
+    if not _starts_like_date(candidate):
         return None
-    published = parse_embed_date(candidate.replace("\u00a0", " "))
-    return (published, i + m.end()) if published is not None else None
+    published = parse_embed_date(candidate.replace("\u00a0", " ") if "\u00a0" in candidate else candidate)
+    return (published, i + m.end() - base) if published is not None else None
+
+
+def _unwrapped(window: str) -> str:
+    """The window with its first line break and the next line's quote marks as spaces (same length)."""
+    newline = window.find("\n")
+    rest = window[newline + 1 :]
+    indent = len(rest) - len(rest.lstrip(" \t>"))
+    second = rest.find("\n")
+    rest = rest[:second] if second != -1 else rest
+    return window[:newline] + " " * (1 + indent) + rest[indent:]
 
 
 def _starts_like_date(text: str) -> bool:

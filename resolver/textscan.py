@@ -41,7 +41,11 @@ _SCRIPT = re.compile(r"<(script|style)\b.*?(?:</\1\s*>|\Z)", re.DOTALL | re.IGNO
 _SHORTCODE = re.compile(r"\{\{[<%][ \t]*(?P<name>[\w/.-]+)(?![\w/.-])(?P<args>[^{}]*)\}\}")
 _SHORTCODE_ARG = re.compile(r"""(?:(?P<key>[\w-]+)=)?(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s"']+))""")
 _ATTRIBUTE_BEFORE = re.compile(r"""\b(?:src|srcset|data-[\w-]+|action|poster|cite|class|style)\s*=\s*["']?$""")
-_HTML_EMBED_HINT = re.compile(r"<(?:blockquote|iframe|amp-)|class\s*=\s*[\"'][^\"'<>]{0,200}\bfb-", re.IGNORECASE)
+# Inline HTML worth parsing: an embed's element, or an element whose class names a Facebook embed. Every
+# branch starts with "<" (the engine skips to it) and is bounded, so the search is one fast pass.
+_HTML_EMBED_HINT = re.compile(
+    r"<(?:blockquote|iframe|amp-|\w[^<>]{0,300}?\bclass\s*=\s*[\"'][^\"'<>]{0,200}\bfb-)", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -209,11 +213,9 @@ def _signatures(
             continue  # "— Name (@handle)" with neither date nor link: only below a tweet-sized text
         start = body.start if body.lines else sig.start
         lines = [strip_links(text, links.between(s, e), s, e) if markdown else text[s:e] for s, e in body.lines]
-        inside = [
-            url
-            for url in _urls_in(text, start, sig.end, found, links if markdown else None)
-            if not _inside(url[1], url[2], taken)  # in code, a comment, or already another post's
-        ]
+        inside = _urls_in(text, start, sig.end, found, links if markdown else None)
+        if inside and _overlaps(start, sig.end, taken):  # in code, a comment, or already another post's
+            inside = [url for url in inside if not _inside(url[1], url[2], taken)]
         ref = match_post_url(sig.status_url) if sig.status_url else None
         embed = Embed(
             sig.platform,
@@ -228,13 +230,13 @@ def _signatures(
         out.add_embed(embed, start, sig.end)
         if embeds is not None:
             embeds.add(start, sig.end, embed)
-        if sig.status_url is not None and sig.status_span is not None:  # a reference definition elsewhere
-            inside.append((sig.status_url, *sig.status_span))
         # Links inside the copied post are still links: record them here, marked in_post.
         for raw, link_start, link_end in inside:
             out.add_link(raw, absolute_url(raw), link_start, link_end, in_post=True, embed=embed)
-            taken.append((link_start, link_end))
-        taken.append((start, sig.end))
+        taken.append((start, sig.end))  # the post, and so every link inside it
+        if sig.status_url is not None and sig.status_span is not None:  # a reference definition elsewhere
+            out.add_link(sig.status_url, sig.status_url, *sig.status_span, in_post=True, embed=embed)
+            taken.append(sig.status_span)
 
 
 def _urls_in(text: str, start: int, end: int, found: _Found, links: MarkdownIndex | None) -> list[tuple[str, int, int]]:
