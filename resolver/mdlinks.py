@@ -27,6 +27,7 @@ _ESCAPABLE = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 _BRACKET_TOKENS = re.compile(r"\\[!-/:-@\[-`{-~]|\[|\]|\n[ \t\r]*\n")
 _PAREN_TOKENS = re.compile(r"\\[!-/:-@\[-`{-~]|[()]")
 _RUN_END = re.compile(r"[ \t\n\r\f\v<>]")
+_HREF_SPECIAL = re.compile(r"[\x00-\x20<>()\\\x7f]")
 
 
 class MarkdownLink(NamedTuple):
@@ -126,19 +127,20 @@ def _read_link(
         url_end, i = j, j + 1
     else:
         url_start = j = i
-        while j < end:
+        while (special := _HREF_SPECIAL.search(text, j, end)) is not None:
+            j = special.start()  # the plain characters before it are skipped by the engine
             ch = text[j]
-            if ch in _HREF_STOP or ch == ")" or ord(ch) < 0x20:
-                break
             if ch == "(":
                 close = parens.get(j)
                 if close is None:
                     return None  # an unbalanced "(": not a destination
                 j = close + 1
-            elif ch == "\\" and j + 1 < end and text[j + 1] in _ESCAPABLE:
-                j += 2
+            elif ch == "\\":
+                j += 2 if j + 1 < end and text[j + 1] in _ESCAPABLE else 1
             else:
-                j += 1
+                break  # a space, a control character, "<", ">" or ")" ends the destination
+        else:
+            j = end
         j = min(j, end)
         if j == url_start:
             return None
