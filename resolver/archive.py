@@ -4,7 +4,9 @@ For every cited source (a link's canonical URL, a post's canonical URL):
 
 * **lookup** — the CDX API (the availability API sometimes answers ``{}`` for archived pages), asking for
   the latest captures and keeping the newest *good* one: a 2xx capture, or a revisit of one. Archived error
-  pages (a replayed 404 or 429) and archived redirects are not captures of the source. CDX asks for about
+  pages (a replayed 404 or 429) and archived redirects are not captures of the source. With ``--near``
+  (:mod:`resolver.near`) it asks CDX for the captures closest to a moment instead (``closest=`` with
+  ``sort=closest``) and keeps the nearest good one; the record says which rule chose it. CDX asks for about
   30 requests a minute and sends 429 without ``Retry-After``: requests are spaced (``cdx_interval``) and a
   bare 429 waits a minute. A blocked site (403 + ``X-Archive-Wayback-Runtime-Error``) is reported as such.
 * **save** (``--save``) — Save Page Now 2 for sources with no capture, or none newer than ``max_age``,
@@ -32,11 +34,22 @@ import httpx
 
 from .errors import FetchError, ResolverError
 from .models import ResolvedRecord
+from .near import Moment, Target
 from .net import Deadline, within
 from .store import Ledger, Store
 
 DEADLINE_REACHED = "the run's deadline was reached first"
-_NOTHING_YET: dict[str, Any] = {"wayback_url": None, "archived_at": None, "saved": False, "warc": None, "error": None}
+_NOTHING_YET: dict[str, Any] = {
+    "wayback_url": None,
+    "archived_at": None,
+    "chosen_by": None,  # "newest", "near-article", "near-date", "saved" (Save Page Now's new capture)
+    "target": None,  # with --near: the date or moment the capture was chosen nearest to
+    "target_from": None,  # with --near: "article" (its published date), "run-date" (it has none), "option"
+    "saved": False,
+    "warc": None,
+    "error": None,
+}
+_FIELDS = "urlkey,timestamp,original,mimetype,statuscode,digest,length"
 CDX = "https://web.archive.org/cdx/search/cdx"
 SPN = "https://web.archive.org/save"
 Sleep = Callable[[float], Awaitable[None]]
@@ -112,6 +125,28 @@ def best_capture(rows: list[dict[str, str]]) -> Capture | None:
     return None
 
 
+def nearest_capture(rows: list[dict[str, str]], moment: Moment) -> Capture | None:
+    """The good capture (as :func:`best_capture` counts them) nearest ``moment``, before or after it; of two
+    as near, the earlier (what the page was when it was cited, not what it became)."""
+    good_digests = {r["digest"] for r in rows if r["statuscode"].startswith("2")}
+    target = dt.datetime.strptime(moment.cdx, "%Y%m%d%H%M%S")
+
+    def distance(row: dict[str, str]) -> tuple[float, str]:
+        try:
+            when = dt.datetime.strptime(row["timestamp"][:14].ljust(14, "0"), "%Y%m%d%H%M%S")
+        except ValueError:
+            return (float("inf"), row["timestamp"])
+        return (abs((when - target).total_seconds()), row["timestamp"])
+
+    for row in sorted(rows, key=distance):
+        status = row["statuscode"]
+        if status.startswith("2"):
+            return Capture(row["timestamp"], row["original"])
+        if row["mimetype"] == "warc/revisit" and status == "-" and (row["digest"] in good_digests or not good_digests):
+            return Capture(row["timestamp"], row["original"])
+    return None
+
+
 class Throttle:
     """At most one request per ``interval`` seconds (shared by all tasks of a run)."""
 
@@ -179,37 +214,50 @@ class Archiver:
         cached = self.store.get("wayback", url)
         if cached is not None:
             return Capture(cached["timestamp"], cached["original"]) if cached.get("timestamp") else None
+        rows = await self._cdx({"url": url, "limit": "-25", "fl": _FIELDS})
+        capture = best_capture(rows)
+        if capture is None and len(rows) >= 25:
+            # The newest 25 are all errors or redirects: ask for the newest good one directly.
+            again = {"url": url, "limit": "-1", "filter": "statuscode:200", "fl": _FIELDS}
+            capture = best_capture(await self._cdx(again, final=False))
+        value = {"timestamp": capture.timestamp, "original": capture.original} if capture else {}
+        self.store.put("wayback", url, value, self.options.lookup_ttl if capture else self.options.lookup_ttl / 7)
+        return capture
+
+    async def lookup_near(self, url: str, moment: Moment) -> Capture | None:
+        """The good capture of ``url`` nearest ``moment``, from the store when fresh.
+
+        CDX's closest-capture query: ``closest=<14 digits>&sort=closest`` returns the captures of the exact
+        URL ordered by their distance from that moment; the 25 nearest are read and the nearest good one
+        kept. When all 25 are errors or redirects, the nearest 200 is asked for directly
+        (``filter=statuscode:200&limit=1``)."""
+        key = f"{url} near {moment.cdx}"
+        cached = self.store.get("wayback-near", key)
+        if cached is not None:
+            return Capture(cached["timestamp"], cached["original"]) if cached.get("timestamp") else None
+        rows = await self._cdx({"url": url, "closest": moment.cdx, "sort": "closest", "limit": "25", "fl": _FIELDS})
+        capture = nearest_capture(rows, moment)
+        if capture is None and len(rows) >= 25:
+            query = {"url": url, "closest": moment.cdx, "sort": "closest", "limit": "1", "filter": "statuscode:200"}
+            capture = nearest_capture(await self._cdx({**query, "fl": _FIELDS}, final=False), moment)
+        value = {"timestamp": capture.timestamp, "original": capture.original} if capture else {}
+        self.store.put("wayback-near", key, value, self.options.lookup_ttl if capture else self.options.lookup_ttl / 7)
+        return capture
+
+    async def _cdx(self, params: dict[str, str], *, final: bool = True) -> list[dict[str, str]]:
+        """One CDX query (spaced by the throttle): its rows. A refusal raises ArchiveError when ``final``;
+        a follow-up query that fails just finds nothing more."""
         assert self._throttle is not None
         await self._throttle.wait()
-        query = urlencode(
-            {"url": url, "limit": "-25", "fl": "urlkey,timestamp,original,mimetype,statuscode,digest,length"}
-        )
-        response = await self._get(f"{self.options.cdx_url}?{query}")
+        response = await self._get(f"{self.options.cdx_url}?{urlencode(params)}")
+        if response.status != 200 and not final:
+            return []
         runtime_error = response.headers.get("x-archive-wayback-runtime-error", "")
         if response.status == 403 and "Blocked" in runtime_error:
             raise ArchiveError("the Wayback Machine excludes this site (blocked)")
         if response.status != 200:
             raise ArchiveError(f"the CDX API answered HTTP {response.status}")
-        rows = parse_cdx(response.body.decode("utf-8", "replace"))
-        capture = best_capture(rows)
-        if capture is None and len(rows) >= 25:
-            # The newest 25 are all errors or redirects: ask for the newest good one directly.
-            assert self._throttle is not None
-            await self._throttle.wait()
-            query = urlencode(
-                {
-                    "url": url,
-                    "limit": "-1",
-                    "filter": "statuscode:200",
-                    "fl": "urlkey,timestamp,original,mimetype,statuscode,digest,length",
-                }
-            )
-            again = await self._get(f"{self.options.cdx_url}?{query}")
-            if again.status == 200:
-                capture = best_capture(parse_cdx(again.body.decode("utf-8", "replace")))
-        value = {"timestamp": capture.timestamp, "original": capture.original} if capture else {}
-        self.store.put("wayback", url, value, self.options.lookup_ttl if capture else self.options.lookup_ttl / 7)
-        return capture
+        return parse_cdx(response.body.decode("utf-8", "replace"))
 
     async def save(self, url: str) -> Capture:
         """Save Page Now 2: request a capture and poll the job until it ends (or the timeout passes)."""
@@ -243,25 +291,37 @@ class Archiver:
                     raise ArchiveError(f"Save Page Now failed: {_spn_reason(state, status.status)}")
             raise ArchiveError(f"Save Page Now job {job} did not finish within {self.options.spn_timeout:g} s")
 
-    async def archive(self, url: str) -> dict[str, Any]:
+    async def archive(self, url: str, target: Target | None = None) -> dict[str, Any]:
+        """Look the source up (its newest good capture, or the one nearest ``target``), save it when asked
+        and due, and say which rule chose the capture the record names."""
         result: dict[str, Any] = dict(_NOTHING_YET)
+        if target is not None:
+            result["target"], result["target_from"] = target.moment.iso, target.target_from
         try:
-            capture = await self.lookup(url) if self.options.lookup else None
-            stale = capture is None or (
-                self.options.max_age is not None and capture.age(self.options.clock()) > self.options.max_age
-            )
-            if self.options.save and stale:
-                capture = await self.save(url)
-                result["saved"] = True
-                self.store.put(
-                    "wayback",
-                    url,
-                    {"timestamp": capture.timestamp, "original": capture.original},
-                    self.options.lookup_ttl,
+            if not self.options.lookup:
+                capture = None
+            elif target is None:
+                capture = await self.lookup(url)
+            else:
+                capture = await self.lookup_near(url, target.moment)
+            chosen_by = ("newest" if target is None else target.chosen_by) if capture is not None else None
+            if self.options.save:
+                # Whether a new capture is due depends on the newest one, whichever capture the record names.
+                newest = capture if target is None or self.options.max_age is None else await self.lookup(url)
+                stale = newest is None or (
+                    self.options.max_age is not None and newest.age(self.options.clock()) > self.options.max_age
                 )
+                if stale:
+                    saved = await self.save(url)
+                    result["saved"] = True
+                    value = {"timestamp": saved.timestamp, "original": saved.original}
+                    self.store.put("wayback", url, value, self.options.lookup_ttl)
+                    if target is None or capture is None:  # the near capture, when there is one, stays the answer
+                        capture, chosen_by = saved, "saved"
             if capture is not None:
                 result["wayback_url"] = capture.wayback_url
                 result["archived_at"] = capture.archived_at
+                result["chosen_by"] = chosen_by
         except (ArchiveError, FetchError) as exc:
             result["error"] = str(exc)
         except httpx.HTTPError as exc:
@@ -300,45 +360,54 @@ async def archive_records(
     warc: WarcRecorder | None = None,
     *,
     deadline: Deadline | None = None,
+    target: Callable[[ResolvedRecord], Target | None] | None = None,
 ) -> list[ResolvedRecord]:
-    """Each record gains an ``archive`` object; every distinct cited source is archived once.
+    """Each record gains an ``archive`` object; every distinct cited source is archived once (once per
+    target moment with ``target``, which says for each record what its capture is chosen nearest to).
 
     ``deadline`` (the run's) bounds the whole phase: a source still being archived when it passes gets
     ``archive.error`` "the run's deadline was reached first", and no capture starts after it."""
-    urls = list(dict.fromkeys(u for r in records if (u := cited_url(r))))
-    results: dict[str, dict[str, Any]] = {}
+    targets = {id(r): target(r) if target else None for r in records}
 
-    async def one(url: str) -> None:
-        results[url] = await archiver.archive(url)
+    def key(record: ResolvedRecord) -> tuple[str, str] | None:
+        url, aim = cited_url(record), targets[id(record)]
+        return (url, aim.moment.cdx if aim else "") if url else None
 
-    tasks = [asyncio.ensure_future(one(u)) for u in urls]
+    jobs = {k: targets[id(r)] for r in records if (k := key(r))}
+    results: dict[tuple[str, str], dict[str, Any]] = {}
+
+    async def one(job: tuple[str, str]) -> None:
+        results[job] = await archiver.archive(job[0], jobs[job])
+
+    tasks = [asyncio.ensure_future(one(job)) for job in jobs]
     if tasks:
         _, pending = await asyncio.wait(tasks, timeout=deadline.remaining() if deadline else None)
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
-    for source in urls:
-        results.setdefault(source, {**_NOTHING_YET, "error": DEADLINE_REACHED})
+    for job in jobs:
+        results.setdefault(job, {**_NOTHING_YET, "error": DEADLINE_REACHED})
     if warc is not None:
         for record in records:
-            url = cited_url(record)
-            if url is None or url not in results or results[url]["warc"] is not None:
+            wanted = key(record)
+            if wanted is None or wanted not in results or results[wanted]["warc"] is not None:
                 continue
+            result = results[wanted]
             try:
                 if deadline is not None and deadline.passed:
                     raise TimeoutError
                 capture = warc.capture(record)
-                results[url]["warc"] = await (within(deadline.remaining(), capture) if deadline else capture)
+                result["warc"] = await (within(deadline.remaining(), capture) if deadline else capture)
             except (TimeoutError, asyncio.TimeoutError):  # only the run's deadline bounds this step
                 note = f"warc: {DEADLINE_REACHED}"
-                results[url]["error"] = f"{results[url]['error']}; {note}" if results[url]["error"] else note
+                result["error"] = f"{result['error']}; {note}" if result["error"] else note
             except WarcError as exc:
                 note = str(exc)
-                results[url]["error"] = f"{results[url]['error']}; {note}" if results[url]["error"] else note
+                result["error"] = f"{result['error']}; {note}" if result["error"] else note
             except (FetchError, httpx.HTTPError, OSError) as exc:
                 note = f"warc: {type(exc).__name__}: {exc}"
-                results[url]["error"] = f"{results[url]['error']}; {note}" if results[url]["error"] else note
-    return [replace(r, extra={**r.extra, "archive": results.get(cited_url(r) or "")}) for r in records]
+                result["error"] = f"{result['error']}; {note}" if result["error"] else note
+    return [replace(r, extra={**r.extra, "archive": results.get(k) if (k := key(r)) else None}) for r in records]
 
 
 # --- WARC ------------------------------------------------------------------------------------------------

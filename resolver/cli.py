@@ -14,7 +14,7 @@ import contextlib
 import functools
 import logging
 import sys
-from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -24,6 +24,7 @@ import httpx
 import typer
 
 from . import __version__, defaults
+from .config import LIMITS
 from .errors import OutputError, ResolverError, SourceError, StoreError
 from .models import Document, Finding, ResolvedRecord
 from .output import Format, open_output, write_bytes, write_records
@@ -43,6 +44,7 @@ EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143  # 128 + SIGTERM, as a shell reports a process that SIGTERM ended
 
 if TYPE_CHECKING:
+    from .near import Target
     from .net import Deadline
 
 app = typer.Typer(
@@ -54,7 +56,13 @@ app = typer.Typer(
         "URL of an article, or - for standard input.\n\n"
         "Exit codes: 0 all answers final (ok/dead); 1 some error/blocked or archive error (retry later); "
         "2 bad usage, unreadable input, or a cache or output that could not be used (needs a human); "
-        "70 internal error (a bug); 75 another run holds the lock (try later); 130 interrupted; 143 terminated."
+        "70 internal error (a bug); 75 another run holds the lock (try later); 130 interrupted; 143 terminated.\n\n"
+        "Defaults of the network options (--concurrency, --per-host, --timeout, --retries, --max-hops, "
+        "--deadline, --user-agent, --header, --cache, --allow-host, --allow-private) come from, highest first: "
+        "the command line; RESOLVER_* environment variables (RESOLVER_PER_HOST=4; RESOLVER_HEADER holds one "
+        "header a line); the config file $XDG_CONFIG_HOME/resolver/config.toml (~/.config/resolver/config.toml; "
+        "RESOLVER_CONFIG names another), e.g. per-host = 4; the built-in default. A default shown in a "
+        "command's --help already includes the file's and the environment's."
     ),
     pretty_exceptions_enable=False,
     no_args_is_help=True,
@@ -62,6 +70,12 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _src(key: str, note: str = "") -> str:
+    """Where this option's default may also come from, for its --help."""
+    more = f", {note}" if note else ""
+    return f" Default also from the config file ({key} = ...) or RESOLVER_{key.upper().replace('-', '_')}{more}."
 
 
 class FormatChoice(str, Enum):
@@ -117,7 +131,8 @@ AllowPrivateOpt = Annotated[
     bool,
     typer.Option(
         "--allow-private",
-        help="Allow loopback, private, link-local and other non-public addresses (all of them; see --allow-host).",
+        help="Allow loopback, private, link-local and other non-public addresses (all of them; see --allow-host)."
+        + _src("allow-private"),
     ),
 ]
 
@@ -140,7 +155,8 @@ AllowHostOpt = Annotated[
         help=(
             "Allow this one non-public host (repeatable): a name (cms.intranet, *.intranet.example), an address "
             "or a network (10.1.2.3, 10.0.0.0/8, [fd00::1]), optionally :PORT."
-        ),
+        )
+        + _src("allow-host"),
         callback=_check_allow_hosts,
         metavar="HOST",
         show_default=False,
@@ -154,10 +170,58 @@ TimeoutOpt = Annotated[
             "Seconds one request may take in all (connect, headers, body). One item - a link with all its "
             "hops, retries and waits, or one post's metadata - gets 4 times that; a Retry-After longer than "
             "30 s ends the item as error at once."
-        ),
-        min=0.1,
+        )
+        + _src("timeout"),
+        min=LIMITS["timeout"][0],
     ),
 ]
+
+
+def _check_headers(values: list[str] | None) -> list[str]:
+    from .config import ConfigError, parse_header
+
+    for value in values or []:
+        try:
+            parse_header(value)
+        except ConfigError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    return values or []
+
+
+UserAgentOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--user-agent",
+        help=(
+            "The User-Agent sent with every request (resolver's own honest one by default; the Wayback Machine "
+            "and Common Crawl ask for a contact in it)."
+        )
+        + _src("user-agent"),
+        show_default=False,
+    ),
+]
+HeaderOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--header",
+        "-H",
+        help=(
+            "A header sent with every request, 'Name: value' (repeatable; it replaces a default of that name). "
+            "It goes to every host, strangers' included: no secrets."
+        )
+        + _src("header", "one a line"),
+        callback=_check_headers,
+        show_default=False,
+    ),
+]
+
+
+def _headers(values: list[str] | None) -> tuple[tuple[str, str], ...]:
+    from .config import parse_header
+
+    return tuple(parse_header(v) for v in values or ())
+
+
 MaxSourceSizeOpt = Annotated[
     str,
     typer.Option(
@@ -193,11 +257,30 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
     """resolver: scan articles for cited posts and links, resolve and archive them."""
+    _load_defaults(ctx)
+
+
+def _load_defaults(ctx: typer.Context) -> None:
+    """The config file's settings, overridden by RESOLVER_* variables, as the commands' defaults (the
+    command line still wins). A file or variable that cannot be used is one line and exit 2."""
+    from .config import ConfigError, config_path, from_environment, load, misspelt_variables
+
+    try:
+        values = {**load(config_path()), **from_environment()}
+    except ConfigError as exc:
+        _error(str(exc))
+        raise typer.Exit(EXIT_INPUT) from None
+    for name, meant in misspelt_variables():
+        _warn(f"{name} is not a resolver setting (did you mean {meant}?); it is ignored")
+    if values:
+        commands = getattr(ctx.command, "commands", {})
+        ctx.default_map = {name: dict(values) for name in commands}
 
 
 def _format_for(fmt: FormatChoice | None, output: Path | None) -> Format:
@@ -306,8 +389,12 @@ class SourceReader:
         allow_hosts: tuple[str, ...] = (),
         cassette: Path | None = None,
         deadline: Deadline | None = None,
+        user_agent: str | None = None,
+        headers: tuple[tuple[str, str], ...] = (),
     ) -> None:
         self.sources = list(expand_sources(sources))
+        self.user_agent = user_agent
+        self.headers = headers
         self.max_bytes = max_bytes
         self.kind = input_format.value if input_format else None
         self.allow_private = allow_private
@@ -320,8 +407,9 @@ class SourceReader:
         self.max_articles = 500  # per feed or sitemap
 
     def follow(self, settings: NetSettings) -> None:
-        """Fetch URL sources the run's way: its allowed hosts, its cassette, its deadline."""
+        """Fetch URL sources the run's way: its allowed hosts, its cassette, its deadline, its headers."""
         self.allow_hosts, self.cassette, self.deadline = settings.allow_hosts, settings.cassette, settings.ends
+        self.user_agent, self.headers = settings.user_agent, settings.headers
 
     def _fetch(self, url: str) -> tuple[bytes, str | None, str]:
         from .net import fetch_article
@@ -335,6 +423,8 @@ class SourceReader:
                 transport=_replay(self.cassette),
                 deadline=self.deadline,
                 max_bytes=self.max_bytes,
+                user_agent=self.user_agent,
+                headers=self.headers,
             )
         except ResolverError as exc:
             raise SourceError(url, str(exc)) from None
@@ -407,6 +497,8 @@ def scan_command(
     max_source_size: MaxSourceSizeOpt = "64M",
     log_format: LogFormatOpt = LogFormat.text,
     cassette: CassetteOpt = None,
+    user_agent: UserAgentOpt = None,
+    header: HeaderOpt = None,
 ) -> None:
     """Find embedded posts and links. Touches the network only to fetch a SOURCE given as a URL.
 
@@ -422,6 +514,8 @@ def scan_command(
         max_bytes=_max_bytes(max_source_size),
         allow_hosts=tuple(allow_host or ()),
         cassette=cassette,
+        user_agent=user_agent,
+        headers=_headers(header),
     )
     fmt = _format_for(format, output)
     link_filter: LinkFilter = links.value
@@ -442,14 +536,40 @@ def scan_command(
 
 
 CacheOpt = Annotated[
-    Path | None, typer.Option("--cache", help="The SQLite cache file. Default: in the user's cache directory.")
+    Path | None,
+    typer.Option(
+        "--cache",
+        help="The SQLite cache file. Default: in the user's cache directory." + _src("cache"),
+    ),
 ]
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Keep nothing between runs.")]
-ConcurrencyOpt = Annotated[int, typer.Option("--concurrency", help="Requests in flight at once.", min=1, max=512)]
-PerHostOpt = Annotated[
-    int, typer.Option("--per-host", help="Requests in flight to one host at once (politeness).", min=1, max=128)
+ConcurrencyOpt = Annotated[
+    int,
+    typer.Option(
+        "--concurrency",
+        help="Requests in flight at once." + _src("concurrency"),
+        min=LIMITS["concurrency"][0],
+        max=LIMITS["concurrency"][1],
+    ),
 ]
-MaxHopsOpt = Annotated[int, typer.Option("--max-hops", help="Longest redirect chain followed.", min=1, max=50)]
+PerHostOpt = Annotated[
+    int,
+    typer.Option(
+        "--per-host",
+        help="Requests in flight to one host at once (politeness)." + _src("per-host"),
+        min=LIMITS["per_host"][0],
+        max=LIMITS["per_host"][1],
+    ),
+]
+MaxHopsOpt = Annotated[
+    int,
+    typer.Option(
+        "--max-hops",
+        help="Longest redirect chain followed." + _src("max-hops"),
+        min=LIMITS["max_hops"][0],
+        max=LIMITS["max_hops"][1],
+    ),
+]
 CassetteOpt = Annotated[
     Path | None,
     typer.Option(
@@ -465,10 +585,18 @@ DeadlineOpt = Annotated[
         help=(
             "Seconds for the whole run - fetching URL sources, resolving, post metadata, archiving; "
             "unfinished items end as errors."
-        ),
+        )
+        + _src("deadline"),
     ),
 ]
-RetriesOpt = Annotated[int, typer.Option("--retries", help="Extra tries for 408, 429, 5xx and network errors.", min=0)]
+RetriesOpt = Annotated[
+    int,
+    typer.Option(
+        "--retries",
+        help="Extra tries for 408, 429, 5xx and network errors." + _src("retries"),
+        min=LIMITS["retries"][0],
+    ),
+]
 
 
 @dataclass
@@ -485,6 +613,8 @@ class NetSettings:
     retries: int
     quiet: bool
     allow_hosts: tuple[str, ...] = ()
+    user_agent: str | None = None  # --user-agent; None: resolver's own
+    headers: tuple[tuple[str, str], ...] = ()  # --header, sent with every request
 
     def __post_init__(self) -> None:
         from .net import Deadline
@@ -522,6 +652,8 @@ async def _network(settings: NetSettings) -> AsyncIterator[httpx.AsyncClient]:
         concurrency=settings.concurrency,
         per_host=settings.per_host,
         timeout=settings.timeout,
+        user_agent=settings.user_agent,
+        headers=settings.headers,
     ) as client:
         yield client
 
@@ -691,6 +823,8 @@ def resolve_command(
     cassette: CassetteOpt = None,
     deadline: DeadlineOpt = None,
     retries: RetriesOpt = defaults.RETRIES,
+    user_agent: UserAgentOpt = None,
+    header: HeaderOpt = None,
     log_format: LogFormatOpt = LogFormat.text,
     max_source_size: MaxSourceSizeOpt = "64M",
 ) -> None:
@@ -704,6 +838,7 @@ def resolve_command(
         cache, no_cache, concurrency, per_host, timeout, max_hops, allow_private, cassette, deadline, retries, quiet
     )
     settings.allow_hosts = tuple(allow_host or ())
+    settings.user_agent, settings.headers = user_agent, _headers(header)
     reader = SourceReader(
         sources, input_format, allow_private=allow_private, timeout=timeout, quiet=quiet,
         max_bytes=_max_bytes(max_source_size),
@@ -750,6 +885,8 @@ def rewrite_command(
     cassette: CassetteOpt = None,
     deadline: DeadlineOpt = None,
     retries: RetriesOpt = defaults.RETRIES,
+    user_agent: UserAgentOpt = None,
+    header: HeaderOpt = None,
     max_source_size: MaxSourceSizeOpt = "64M",
     log_format: LogFormatOpt = LogFormat.text,
 ) -> None:
@@ -765,6 +902,7 @@ def rewrite_command(
         cache, no_cache, concurrency, per_host, timeout, max_hops, allow_private, cassette, deadline, retries, quiet
     )
     settings.allow_hosts = tuple(allow_host or ())
+    settings.user_agent, settings.headers = user_agent, _headers(header)
     reader = SourceReader(
         [source], input_format, allow_private=allow_private, timeout=timeout, quiet=quiet,
         max_bytes=_max_bytes(max_source_size),
@@ -794,6 +932,17 @@ def rewrite_command(
     _summary(records, stats, quiet)
     _report_store_failure(failure)
     raise typer.Exit(_exit_code(records, reader.failed))
+
+
+def _check_near(value: str | None) -> str | None:
+    from .near import Near
+
+    if value is not None:
+        try:
+            Near.parse(value)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    return value
 
 
 def _parse_age(value: str | None) -> float | None:
@@ -830,6 +979,19 @@ def archive_command(
         Path | None, typer.Option("--warc", help="Also write every response fetched for a cited source to this WARC.")
     ] = None,
     no_lookup: Annotated[bool, typer.Option("--no-lookup", help="Do not ask the Wayback Machine.")] = False,
+    near: Annotated[
+        str | None,
+        typer.Option(
+            "--near",
+            help=(
+                "Name the good capture nearest a date instead of the newest: 'article' (the article's own "
+                "published date, else the run's date) or a date (YYYY-MM-DD, YYYYMMDDhhmmss, ISO 8601). "
+                "archive.chosen_by and archive.target say which rule chose it."
+            ),
+            metavar="article|DATE",
+            callback=_check_near,
+        ),
+    ] = None,
     all_articles: Annotated[
         bool, typer.Option("--all", help="Process every article, not only new or changed ones.")
     ] = False,
@@ -851,6 +1013,8 @@ def archive_command(
     cassette: CassetteOpt = None,
     deadline: DeadlineOpt = None,
     retries: RetriesOpt = defaults.RETRIES,
+    user_agent: UserAgentOpt = None,
+    header: HeaderOpt = None,
     max_source_size: MaxSourceSizeOpt = "64M",
 ) -> None:
     """Resolve, then archive every cited source: Wayback lookup, Save Page Now (--save), a local WARC (--warc).
@@ -869,6 +1033,7 @@ def archive_command(
         cache, no_cache, concurrency, per_host, timeout, max_hops, allow_private, cassette, deadline, retries, quiet
     )
     settings.allow_hosts = tuple(allow_host or ())
+    settings.user_agent, settings.headers = user_agent, _headers(header)
     from .store import LockBusyError, RunLock, default_cache_path
 
     cache_path = cache or default_cache_path()
@@ -893,6 +1058,7 @@ def archive_command(
                 format,
                 output,
                 _max_bytes(max_source_size),
+                near,
             )
     except LockBusyError as exc:
         _log("locked", f"{exc}; another run is still working, try again later", exit_code=EXIT_TEMPFAIL)
@@ -918,8 +1084,12 @@ def _archive_run(
     fmt_choice: FormatChoice | None,
     output: Path | None,
     max_bytes: int = MAX_SOURCE_BYTES,
+    near_option: str | None = None,
 ) -> int:
+    import time as _time
+
     from . import ledger
+    from .near import Near, article_date, run_date, target_for
 
     reader = SourceReader(
         sources, input_format, allow_private=settings.allow_private, timeout=settings.timeout, quiet=settings.quiet,
@@ -934,8 +1104,12 @@ def _archive_run(
         rechecks: list[Finding] = []
         order: dict[str, int] = {}  # articles in reading order: re-checked records join their article's place
         unchanged: set[str] = set()
+        near = Near.parse(near_option) if near_option else None
+        dates = {}  # article → its own date, for --near article (unchanged articles' too: their sources are re-checked)
         for doc in reader:
             order.setdefault(doc.source, len(order))
+            if near is not None and near.moment is None:
+                dates[doc.source] = article_date(doc)
             digest = ledger.content_hash(doc)
             if not all_articles and store.article_unchanged(doc.source, digest):
                 # Not re-scanned; but its sources that are due are re-checked, so link rot under an
@@ -947,10 +1121,12 @@ def _archive_run(
             digests[doc.source] = digest
         stats = Stats()
         failed_scans: set[str] = set()
+        today = run_date(_time.time())
+        target = (lambda r: target_for(near, dates.get(r.finding.source), today)) if near is not None else None
         records, repaired, warc_failure = _run_async(
             _archive_async(
                 docs, rechecks, settings, links.value, whole_page, stats, store, save, max_age, warc, lookup,
-                freshness, failed_scans,
+                freshness, failed_scans, target,
             )
         )  # fmt: skip
         if repaired:
@@ -1007,6 +1183,7 @@ async def _archive_async(
     lookup: bool,
     freshness: Freshness,
     failed_scans: set[str],
+    target: Callable[[ResolvedRecord], Target | None] | None = None,
 ) -> tuple[list[ResolvedRecord], str | None, str | None]:
     """The archived records, what the WARC's repair said (if anything) and its write failure (if any)."""
     from .archive import ArchiveOptions, Archiver, WarcRecorder, archive_records
@@ -1031,7 +1208,7 @@ async def _archive_async(
         )
         recorder = WarcRecorder(warc, client, allow_private=settings.allow_private, store=store) if warc else None
         try:
-            archived = await archive_records(records, archiver, recorder, deadline=settings.ends)
+            archived = await archive_records(records, archiver, recorder, deadline=settings.ends, target=target)
             if recorder is None:
                 return archived, None, None
             return archived, recorder.repaired, recorder.broken
@@ -1125,11 +1302,18 @@ def _report_text(summary: dict[str, Any], *, markdown: bool) -> str:
 
 @app.command("platforms")
 def platforms_command() -> None:
-    """List the supported platforms with an example post URL each."""
+    """List the supported platforms: an example post URL each, and the keyless metadata sources tried in order.
+
+    A post's metadata comes from its embed markup first; then each source is asked in turn until one answers
+    (a source that fails is skipped; the record is error only if none answered and one failed). A platform
+    with no keyless source keeps the markup's fields (post.source "markup").
+    """
     from .platforms import PLATFORMS
+    from .platforms.http import sources_of
 
     for platform in PLATFORMS:
-        typer.echo(f"{platform.name:10} {platform.example_url}")
+        sources = " > ".join(sources_of(platform.fetch)) or "none (markup only)"
+        typer.echo(f"{platform.name:10} {platform.example_url:64} sources: {sources}")
 
 
 class _Terminated(BaseException):

@@ -1,8 +1,28 @@
 """Posts → PostMeta: what the embed markup already says, completed by the platform when it answers.
 
-Offline first: the fields a copied or embedded post carries are used without a request. Network
-fetchers (each platform module's ``fetch``) fill in the rest; their answers are kept in
-the store with their own freshness. A fetcher that fails leaves the offline metadata in place.
+Offline first: the fields a copied or embedded post carries are used without a request (``source:
+"markup"``). Network fetchers (each platform module's ``fetch``) fill in the rest from the platform's keyless
+sources, tried in the order the fetcher declares (``resolver platforms`` lists them); ``post.source`` names
+the one that answered. The markup's metadata is always kept: the platform's answer wins field by field.
+
+What a post's record says, decided in this order:
+
+1. **dead** — a source the platform owns says the post is gone (a tombstone, a 404 from the post's own
+   server, every Twitter source saying "not found"). Cached as long as a dead link.
+2. **ok**, with the platform's metadata — some source answered. A source that failed before it (a network
+   error, a cassette miss, a 5xx) does not matter then: a later source in the chain stood in for it.
+   Cached for the post-metadata freshness.
+3. **blocked** — nothing was learnt and a request was refused by the address guard (a private address).
+4. **error** — nothing was learnt and at least one request failed for a reason worth retrying: a network
+   failure or timeout, a request the cassette lacks, a 408/429/5xx still there after the retries, a
+   ``Retry-After`` longer than the run waits, an answer no parser could read. ``error`` names the first
+   such request as ``METHOD URL`` (a cassette miss reads ``cassette has no interaction for GET https://…``)
+   and counts the others: ``… (+2 more)``. Not cached: the next run asks again.
+5. **ok**, ``source: "markup"`` — every source answered, and none had the metadata (an oEmbed that answers
+   401 because embedding is off, a login-only Mastodon server with no oEmbed), or the platform has no
+   keyless source at all. Nothing failed, so nothing is worth retrying.
+
+A post cited many times in a run is fetched once (the run's in-flight table), whatever the verdict.
 """
 
 from __future__ import annotations
@@ -20,7 +40,7 @@ from .errors import BlockedError, FetchError
 from .models import Post, PostMeta
 from .net import Budget, request_seconds
 from .platforms import BY_NAME, PostRef, canonical_post_url, match_post_url
-from .platforms.http import NOTHING, FetchContext, Fetched
+from .platforms.http import FetchContext, Fetched, summarize
 from .store import Freshness, Store
 
 Fetcher = Callable[[PostRef, FetchContext], Awaitable[Fetched]]
@@ -49,6 +69,7 @@ def offline_meta(post: Post | None, ref: PostRef) -> PostMeta:
         created_at=created,
         text=post.text if post else None,
         links=tuple(post.links) if post else (),
+        source="markup",
     )
 
 
@@ -65,6 +86,7 @@ class Enriched:
     meta: PostMeta | None
     dead: str | None = None
     blocked: str | None = None  # a metadata request was refused by the address guard
+    error: str | None = None  # nothing learnt, and a request failed for a reason worth retrying
 
 
 @dataclass
@@ -120,6 +142,8 @@ class Enricher:
             return Enriched(offline, fetched.dead)
         if fetched.blocked:
             return Enriched(offline, blocked=fetched.blocked)
+        if fetched.error:
+            return Enriched(offline, error=fetched.error)
         return Enriched(merge(offline, fetched.meta))
 
     async def _fetch(self, key: str, ref: PostRef, fetcher: Fetcher) -> Fetched:
@@ -134,16 +158,28 @@ class Enricher:
         try:
             fetched: Fetched = await fetcher(ref, context)
         except BlockedError as exc:
-            return Fetched(blocked=str(exc))
-        except (httpx.HTTPError, FetchError, ValueError, KeyError, TypeError):
-            fetched = NOTHING  # this time we learnt nothing; the markup stands, the next run asks again
-        if fetched.meta is None and not fetched.dead and context.refused:
-            return Fetched(blocked=context.refused[0])  # a refusal is said on the record, not skipped silently
+            return Fetched(blocked=_with_failures(str(exc), context))
+        except (httpx.HTTPError, FetchError) as exc:  # the chain ended here (context.get noted it already)
+            context.note(exc)
+            fetched = Fetched()
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:  # an answer of a shape no parser knew
+            context.note_unreadable(exc)
+            fetched = Fetched()
         if fetched.dead:
             self.store.put("post", key, {"dead": fetched.dead}, self.freshness.dead)
-        elif fetched.meta is not None:
+            return fetched
+        if fetched.meta is not None:
             self.store.put("post", key, {"meta": fetched.meta.to_dict()}, self.freshness.post)
-        return fetched
+            return fetched
+        if context.refused:  # a refusal is said on the record, not skipped silently
+            return Fetched(blocked=_with_failures(context.refused[0], context))
+        if context.failures:  # worth retrying: not stored, so the next run asks again
+            return Fetched(error=summarize(context.failures))
+        return fetched  # every source answered without the metadata: the markup stands
+
+
+def _with_failures(refusal: str, context: FetchContext) -> str:
+    return f"{refusal}; also {summarize(context.failures)}" if context.failures else refusal
 
 
 def _more_precise(fetched: str | None, offline: str | None) -> str | None:
@@ -170,4 +206,5 @@ def merge(offline: PostMeta, fetched: PostMeta | None) -> PostMeta:
         links=fetched.links or offline.links,
         quoted=fetched.quoted or offline.quoted,
         reply_to=fetched.reply_to or offline.reply_to,
+        source=fetched.source or offline.source,
     )

@@ -4,18 +4,26 @@ The rules follow what an article reader expects, reconciled from three peer suit
 linkify-it, GFM autolinks; see tests/test_conformance.py for where they disagree and why):
 
 * with a scheme (``http://``, ``https://``, ``ftp://``) any well-formed host is a link; an all-ASCII host
-  may end in any alphabetic label, a host with other scripts must end in a known top-level domain;
+  may end in any alphabetic label, a host with other scripts must end in a known top-level domain. The host
+  is judged as a URL parser reads it (percent-decoded, full-width forms folded, the ideographic, full-width
+  and half-width full stops read as dots, a trailing dot dropped), and a host that ends in a number is an
+  IPv4 address in any spelling the URL standard accepts (``2130706433``, ``0x7f.0.0.1``, ``127.1``): such
+  URLs must be seen, so that the resolver can refuse them. IPv6 literals may carry a zone id;
 * without a scheme the host must end in a known top-level domain (public suffix list), an IPv4 address
   also counts, and the host may not touch an ``@`` (e-mail), ``#``, ``$`` or a word character;
 * scripts written without spaces (Han, kana, Hangul, CJK punctuation, full-width forms) end a URL;
-* trailing punctuation is not part of a URL unless it closes a bracket or quote opened inside it;
+* trailing punctuation is not part of a URL unless it closes a bracket or quote opened inside it, and a
+  path stops at the first bracket it never closes and at ``](`` (Markdown link syntax in plain text);
 * ``t.co`` slugs are 1-40 alphanumerics, as Twitter issues them.
 
-Candidates are found with one compiled regular expression; only candidates run Python code.
+Candidates are found with one compiled regular expression; only candidates run Python code. Every step
+is linear in the text: no pattern can backtrack over more than a bounded window, and a path's extent and
+unclosed brackets are worked out once per run of path characters, however many URLs start inside it.
 """
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import ipaddress
 import re
@@ -24,6 +32,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from urllib.parse import unquote
 
 # Characters that end a URL because the scripts around them are written without spaces.
 _CJK = (
@@ -37,9 +46,15 @@ _SPACE = r"\s\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 
 # A host label character: letters, digits, marks, '_' and '-', plus symbol blocks some hosts use (✪df.ws).
 _LABEL_SCHEMELESS = rf"[^{_SPACE}{_CJK}{_INVISIBLE}!-,./:-@\[-^`{{-~\u00a1-\u00bf\u2010-\u2027\u2030-\u205e]"
+# With a scheme, full-width letters and digits are host characters too (a URL parser folds them to ASCII).
 _LABEL_ANY = (
-    rf"[^{_SPACE}{_INVISIBLE}!-,./:-@\[-^`{{-~\u00a1-\u00bf\u2010-\u2027\u2030-\u205e\u3000-\u303f\uff00-\uffef]"
+    rf"[^{_SPACE}{_INVISIBLE}!-,./:-@\[-^`{{-~\u00a1-\u00bf\u2010-\u2027\u2030-\u205e\u3000-\u303f"
+    r"\uff00-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uffef]"
 )
+# Full stops that IDNA (UTS-46) maps to ".": a dot between host labels only where a label follows at once,
+# so that a Japanese sentence's "。" after a URL stays prose.
+_IDN_DOTS = "\u3002\uff0e\uff61"
+_HOST_DOT = rf"(?:\.|[{_IDN_DOTS}](?=[0-9A-Za-z\uff10-\uff19\uff21-\uff3a\uff41-\uff5a%]))"
 _PATH_CHAR = rf"[^{_SPACE}{_CJK}{_INVISIBLE}<>`\\^\"]"
 
 
@@ -53,31 +68,41 @@ class FoundURL:
     has_scheme: bool
 
 
+# The last label of each rule line of the public suffix list ("com", "*.ck" → "ck", "!www.ck" → "ck").
+_LAST_LABEL = re.compile(r"^(?!//)(?:\S*\.)?[!*]?([^\s.]+)[ \t]*$", re.MULTILINE)
+
+
 @lru_cache(maxsize=1)
 def _known_tlds() -> frozenset[str]:
     """Every ICANN top-level domain of the public suffix list that the publicsuffixlist package ships.
 
-    Lower-cased, in unicode and in punycode. Read from the package's data file: we only need TLDs.
+    Lower-cased, as the list writes them (unicode); their punycode forms are in :func:`_punycode_tlds`.
+    Read from the package's data file with one pattern: this runs at every start, so it stays cheap.
     """
     text = resources.files("publicsuffixlist").joinpath("public_suffix_list.dat").read_text("utf-8")
     icann = text.split("===END ICANN DOMAINS===", 1)[0]
+    return frozenset(label.lower() for label in _LAST_LABEL.findall(icann))
+
+
+@lru_cache(maxsize=1)
+def _punycode_tlds() -> frozenset[str]:
+    """The ``xn--`` forms of the non-ASCII TLDs, built only when a host asks for one (IDNA is slow)."""
     tlds: set[str] = set()
-    for line in icann.splitlines():
-        line = line.strip()
-        if not line or line.startswith("//"):
-            continue
-        tld = line.rsplit(".", 1)[-1].lower().lstrip("!*")
-        if tld:
-            tlds.add(tld)
-            if not tld.isascii():
-                with contextlib.suppress(UnicodeError):
-                    tlds.add(tld.encode("idna").decode("ascii"))
+    for tld in _known_tlds():
+        if not tld.isascii():
+            with contextlib.suppress(UnicodeError):
+                tlds.add(tld.encode("idna").decode("ascii"))
     return frozenset(tlds)
 
 
 def is_known_tld(label: str) -> bool:
+    lowered = label.lower()
     tlds = _known_tlds()
-    return label.lower() in tlds or unicodedata.normalize("NFKC", label).lower() in tlds
+    if lowered in tlds:
+        return True
+    if lowered.startswith("xn--"):
+        return lowered in _punycode_tlds()
+    return unicodedata.normalize("NFKC", label).lower() in tlds
 
 
 @lru_cache(maxsize=1)
@@ -92,27 +117,35 @@ def _cjk_tld_pattern() -> str:
 def _candidate_re() -> re.Pattern[str]:
     cjk_tlds = _cjk_tld_pattern()
     label_s = f"{_LABEL_SCHEMELESS}+"
-    label_a = f"{_LABEL_ANY}+"
+    # A host label with a scheme: label characters and %XX escapes (an unrolled loop: no two ways to match).
+    pct = "%[0-9A-Fa-f]{2}"
+    label_a = f"(?:{_LABEL_ANY}+(?:{pct}{_LABEL_ANY}*)*|(?:{pct}{_LABEL_ANY}*)+)"
     return re.compile(
         rf"""
-        (?P<scheme>(?:https?|ftp)://|(?<![\w/:])//(?![/\s]))
+        (?P<scheme>(?i:https?|ftp)://|(?<![\w/:])//(?![/\s]))
             (?P<userinfo>[\w.~%!$&'*+,;=-]+(?::[\w.~%!$&'*+,;=-]*)?@)?
-            (?P<shost>\[[0-9a-fA-F:.]+\]|{label_a}(?:\.(?:{cjk_tlds}|{label_a}))*)
+            (?P<shost>\[[0-9a-fA-F:.]+(?:%[\w.~%-]+)?\]
+                |{label_a}(?:{_HOST_DOT}(?:{cjk_tlds}|{label_a}))*(?:[.{_IDN_DOTS}](?=[/?\#:]))?)
         |
         (?<!{_LABEL_SCHEMELESS})(?P<host>(?:{label_s}\.)+(?:{cjk_tlds}|{label_s}))
         """,
-        re.VERBOSE | re.IGNORECASE,
+        # Case matters only in the scheme ((?i:…) there): a global IGNORECASE makes compiling these large
+        # character classes, which happens at every start, three times slower.
+        re.VERBOSE,
     )
 
 
 _PORT_RE = re.compile(r":(\d{1,6})(?![\w@])")
 _TCO_SLUG_RE = re.compile(r"[A-Za-z0-9]+")
-_ENTITY_TAIL_RE = re.compile(r"&[A-Za-z0-9]+;$")
-_TRAILING_PUNCT = ".,:;!?*_~'\"@"
+_TRAILING_PUNCT = ".,:;!?*_~'\"@&\u2013\u2014\u2015\u2026"
+_OPENERS = {"(": ")", "[": "]", "{": "}"}
 _CLOSERS = {")": "(", "]": "[", "}": "{"}
 _CJK_CHAR_RE = re.compile(f"[{_CJK}]")
 _BAD_BEFORE_SCHEMELESS = frozenset("-._@$#＠＃/:%&+=~\\")
 _PATH_RE = re.compile(f"{_PATH_CHAR}*")
+_BRACKET_OR_MARKDOWN = re.compile(r"\]\(|[()\[\]{}]")
+_TRIMMED = frozenset(_TRAILING_PUNCT + ")]}';")
+_ASCII_ALNUM = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
 def _valid_label(label: str) -> bool:
@@ -123,13 +156,90 @@ def _valid_label(label: str) -> bool:
     return not (label[:4].lower() == "xn--" and not label.isascii())
 
 
+def normalised_host(host: str) -> str | None:
+    """The host as a URL parser reads it: %XX decoded, NFKC (full-width forms), ideographic full stops as
+    dots, lower case, one trailing dot dropped. None when the escapes are not UTF-8."""
+    if "%" in host:
+        try:
+            host = unquote(host, errors="strict")
+        except UnicodeDecodeError:
+            return None
+    if not host.isascii():
+        host = unicodedata.normalize("NFKC", host).replace("\u3002", ".")
+    host = host.lower()
+    return host[:-1] if host.endswith(".") else host
+
+
+def _ipv4_part(part: str) -> int | None:
+    """One part of an IPv4 host as the URL standard reads it: decimal, 0x hex or 0-led octal."""
+    if not part.isascii():
+        return None
+    if part[:2] in ("0x", "0X"):
+        digits, base = part[2:], 16
+    elif len(part) > 1 and part[0] == "0":
+        digits, base = part[1:], 8
+    else:
+        digits, base = part, 10
+    if not digits:
+        return 0 if base == 16 else None
+    try:
+        return int(digits, base) if digits.isalnum() else None
+    except ValueError:
+        return None
+
+
+def ipv4_value(host: str) -> int | None:
+    """The address a host that "ends in a number" names (``127.1``, ``0x7f000001``, ``017700000001``).
+
+    The URL standard treats such a host as IPv4 or as no host at all; None here means "not IPv4".
+    """
+    parts = host.split(".")
+    if len(parts) > 4 or not all(parts):
+        return None
+    numbers = [_ipv4_part(part) for part in parts]
+    if any(n is None for n in numbers):
+        return None
+    values = [n for n in numbers if n is not None]
+    if any(n > 255 for n in values[:-1]) or values[-1] >= 256 ** (5 - len(values)):
+        return None
+    address = values[-1]
+    for i, n in enumerate(values[:-1]):
+        address += n << (8 * (3 - i))
+    return address
+
+
+def _ends_in_number(host: str) -> bool:
+    last = host.rsplit(".", 1)[-1]
+    if not last or not last.isascii():
+        return False
+    return last.isdigit() or (last[:2] in ("0x", "0X") and all(c in "0123456789abcdefABCDEF" for c in last[2:]))
+
+
+def _ipv6_ok(literal: str) -> bool:
+    address = literal[1:-1]
+    if "%" in address:  # a zone id, written %25eth0 (RFC 6874) or bare %eth0
+        address, zone = address.split("%", 1)
+        zone = zone[2:] if zone.startswith("25") and len(zone) > 2 else zone
+        if not zone:
+            return False
+        address = f"{address}%{zone}"
+    try:
+        ipaddress.IPv6Address(address)
+    except ValueError:
+        return False
+    return True
+
+
 def _host_ok(host: str, *, has_scheme: bool) -> bool:
     if host.startswith("["):
-        try:
-            ipaddress.IPv6Address(host[1:-1])
-        except ValueError:
+        return has_scheme and _ipv6_ok(host)
+    if has_scheme:
+        normal = normalised_host(host)
+        if normal is None or not normal:
             return False
-        return has_scheme
+        if _ends_in_number(normal):
+            return ipv4_value(normal) is not None
+        host = normal
     labels = host.split(".")
     if all(label.isdigit() for label in labels):
         return len(labels) == 4 and all(int(x) <= 255 and len(x) <= 3 for x in labels)
@@ -146,65 +256,121 @@ def _host_ok(host: str, *, has_scheme: bool) -> bool:
     return has_scheme and host.isascii() and len(tld) >= 2 and tld.isalpha()
 
 
+_ASCII_RUN = re.compile(r"[A-Za-z0-9]+")
+
+
 def _backoff_host(host: str) -> str | None:
-    """The longest prefix of a scheme-ful host that ends in a known TLD at a script boundary."""
+    """The longest prefix of a scheme-ful host that ends in a known TLD at a script boundary.
+
+    ``example.com中文`` → ``example.com``. Each prefix shares all but its last label with the host, so the
+    labels before it are judged once (a prefix is only worth trying while they are all valid).
+    """
     labels = host.split(".")
-    for n in range(len(labels), 1, -1):
+    valid_prefix = 0
+    while valid_prefix < len(labels) and _valid_label(labels[valid_prefix]):
+        valid_prefix += 1
+    for n in range(min(len(labels), valid_prefix + 1), 1, -1):
         last = labels[n - 1]
-        m = re.match(r"[A-Za-z0-9]+", last)
-        if m and is_known_tld(m.group()) and m.end() < len(last) and not last[m.end()].isascii():
-            candidate = ".".join([*labels[: n - 1], m.group()])
-            if _host_ok(candidate, has_scheme=True):
-                return candidate
+        m = _ASCII_RUN.match(last)
+        boundary = m is not None and m.end() < len(last) and not last[m.end()].isascii()
+        if m and boundary and is_known_tld(m.group()) and "_" not in labels[n - 2]:
+            return ".".join([*labels[: n - 1], m.group()])
     return None
 
 
-def _cut_unclosed(url: str, path_start: int) -> str:
-    """Cut the URL at the first opening bracket that is never closed: "page_(see notes" is prose."""
-    open_positions: list[int] = []
-    for i in range(path_start, len(url)):
-        ch = url[i]
-        if ch in "([{":
-            open_positions.append(i)
-        elif ch in _CLOSERS and open_positions and url[open_positions[-1]] == _CLOSERS[ch]:
-            open_positions.pop()
-    return url[: open_positions[0]] if open_positions else url
+class _PathRuns:
+    """Where a run of path characters ends and where it must be cut, worked out once per run.
+
+    A URL's path runs from its ``/``, ``?`` or ``#`` over path characters, then is cut at the first bracket
+    that the run never closes and at ``](``. A URL cut short is often followed by another that starts
+    inside the same run (``[a](http://x/[a](http://x/…``), so the run's end and its cut points are found
+    once, and each URL asks with a binary search: linear, where scanning the run again per URL is not.
+
+    Whether an opener at or after a URL's start is closed does not depend on what stood before that start:
+    while it is on the stack, everything pushed after it sits above it, so the pass over the whole run and
+    a pass from the URL's start treat it alike.
+    """
+
+    def __init__(self, text: str, end: int) -> None:
+        self._text = text
+        self._end = end
+        self._start = self._stop = -1
+        self._cuts: list[int] = []
+
+    def cut(self, pos: int) -> int:
+        """Where a path that starts at ``pos`` ends."""
+        if not self._start <= pos < self._stop:
+            self._scan(pos)
+        i = bisect.bisect_left(self._cuts, pos)
+        return self._cuts[i] if i < len(self._cuts) else self._stop
+
+    def _scan(self, pos: int) -> None:
+        text = self._text
+        path = _PATH_RE.match(text, pos, self._end)
+        stop = path.end() if path else pos
+        cuts: list[int] = []
+        stack: list[int] = []
+        # Only brackets matter here: the engine finds them, Python looks at nothing else.
+        for m in _BRACKET_OR_MARKDOWN.finditer(text, pos, stop):
+            token, i = m.group(), m.start()
+            if token == "](":
+                # Markdown's "[text](href)" read as plain text: the href is a URL of its own, and the run
+                # before it is judged on its own.
+                cuts += stack
+                cuts.append(i)
+                stack = []
+            elif token in _OPENERS:
+                stack.append(i)
+            elif stack and text[stack[-1]] == _CLOSERS[token]:
+                stack.pop()
+        cuts += stack  # the openers left are never closed
+        self._start, self._stop, self._cuts = pos, stop, sorted(cuts)
 
 
-def _trim_tail(url: str, path_start: int) -> str:
-    """Drop trailing punctuation that belongs to the sentence, keeping balanced closers and quotes."""
-    url = _cut_unclosed(url, path_start)
-    while len(url) > path_start:
-        last = url[-1]
+def _trim_end(text: str, path_start: int, end: int) -> int:
+    """Where the URL ends once trailing punctuation that belongs to the sentence is dropped.
+
+    Balanced closers and quotes stay; an ``&name;`` entity at the end goes. Counts are taken once and
+    updated as characters go, so the work is the URL's length, however many characters are dropped.
+    """
+    if end <= path_start or text[end - 1] not in _TRIMMED:
+        return end  # the usual case: the URL ends in a letter, a digit or a slash
+    counts = {ch: text.count(ch, path_start, end) for ch in "()[]{}'"}
+    while end > path_start:
+        last = text[end - 1]
         if last in _CLOSERS:
-            opener = _CLOSERS[last]
-            if url.count(opener, path_start) >= url.count(last, path_start):
+            if counts[_CLOSERS[last]] >= counts[last]:
                 break
-            url = url[:-1]
+            counts[last] -= 1
+            end -= 1
         elif last == "'":
-            if url.count(last, path_start) % 2 == 0:
+            if counts["'"] % 2 == 0:
                 break
-            url = url[:-1]
+            counts["'"] -= 1
+            end -= 1
         elif last == ";":
-            entity = _ENTITY_TAIL_RE.search(url, path_start)
-            url = url[: entity.start()] if entity else url[:-1]
-        elif last in _TRAILING_PUNCT or last == "?" or last == "&":
-            url = url[:-1]
+            k = end - 2
+            while k >= path_start and text[k] in _ASCII_ALNUM:
+                k -= 1
+            end = k if k >= path_start and k < end - 2 and text[k] == "&" else end - 1
+        elif last in _TRAILING_PUNCT:
+            end -= 1
         else:
             break
-    return url
+    return end
 
 
 def find_urls(text: str, start: int = 0, end: int | None = None) -> Iterator[FoundURL]:
     """Yield every URL in ``text[start:end]`` in order, with spans into ``text``."""
     end = len(text) if end is None else end
     pattern = _candidate_re()
+    runs = _PathRuns(text, end)
     pos = start
     while pos < end:
         m = pattern.search(text, pos, end)
         if m is None:
             return
-        found = _accept(text, m, end)
+        found = _accept(text, m, end, runs)
         if found is None:
             pos = m.end() if m.group("host") else m.start() + 1
             continue
@@ -212,7 +378,7 @@ def find_urls(text: str, start: int = 0, end: int | None = None) -> Iterator[Fou
         pos = found.end
 
 
-def _accept(text: str, m: re.Match[str], end: int) -> FoundURL | None:
+def _accept(text: str, m: re.Match[str], end: int, runs: _PathRuns) -> FoundURL | None:
     scheme = m.group("scheme")
     has_scheme = scheme is not None
     if has_scheme:
@@ -253,17 +419,14 @@ def _accept(text: str, m: re.Match[str], end: int) -> FoundURL | None:
     if pos < end and text[pos] == "." and pos + 1 < end and text[pos + 1].isalnum() and not has_scheme:
         return None
     if host.lower() == "t.co":
-        return _accept_tco(text, begin, pos, end, has_scheme)
+        return _accept_tco(text, begin, pos, end, has_scheme, runs)
+    stop = pos
     if pos < end and text[pos] in "/?#":
-        path = _PATH_RE.match(text, pos, end)
-        stop = path.end() if path else pos
-        url = _trim_tail(text[begin:stop], pos - begin)
-    else:
-        url = text[begin:pos]
-    return FoundURL(url, begin, begin + len(url), has_scheme)
+        stop = _trim_end(text, pos, runs.cut(pos))
+    return FoundURL(text[begin:stop], begin, stop, has_scheme)
 
 
-def _accept_tco(text: str, begin: int, pos: int, end: int, has_scheme: bool) -> FoundURL | None:
+def _accept_tco(text: str, begin: int, pos: int, end: int, has_scheme: bool, runs: _PathRuns) -> FoundURL | None:
     if pos < end and text[pos] == "/":
         slug = _TCO_SLUG_RE.match(text, pos + 1, end)
         if slug is None:
@@ -272,8 +435,6 @@ def _accept_tco(text: str, begin: int, pos: int, end: int, has_scheme: bool) -> 
             return None
         pos = slug.end()
         if pos < end and text[pos] == "?":
-            query = _PATH_RE.match(text, pos, end)
-            stop = query.end() if query else pos
-            url = _trim_tail(text[begin:stop], pos - begin)
-            return FoundURL(url, begin, begin + len(url), has_scheme)
+            stop = _trim_end(text, pos, runs.cut(pos))
+            return FoundURL(text[begin:stop], begin, stop, has_scheme)
     return FoundURL(text[begin:pos], begin, pos, has_scheme)

@@ -123,6 +123,9 @@ class PostMeta:
     links: tuple[str, ...] = ()
     quoted: str | None = None
     reply_to: str | None = None
+    # Where the metadata came from: "markup" (the embed alone), or the platform source that answered:
+    # "syndication", "oembed", "fxtwitter", "api", "opengraph". None only for answers cached before it was kept.
+    source: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -138,6 +141,7 @@ class PostMeta:
             "links": list(self.links),
             "quoted": self.quoted,
             "reply_to": self.reply_to,
+            "source": self.source,
         }
 
     @classmethod
@@ -155,6 +159,7 @@ class PostMeta:
             links=tuple(data.get("links", ())),
             quoted=data.get("quoted"),
             reply_to=data.get("reply_to"),
+            source=data.get("source"),
         )
 
 

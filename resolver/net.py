@@ -139,12 +139,17 @@ def make_client(
     timeout: float = defaults.TIMEOUT,
     dns: Any = None,
     dns_servers: Sequence[str] | None = None,
+    user_agent: str | None = None,
+    headers: Iterable[tuple[str, str]] = (),
 ) -> httpx.AsyncClient:
     """An AsyncClient with an honest User-Agent, redirects off, and the address guard on every request.
 
     ``guard`` (or ``allow_private`` and ``allow_hosts``, ``--allow-host`` entries) says what may be reached.
     ``timeout`` bounds one request as a whole. ``dns`` (an aiohttp resolver, closed with the client) or
     ``dns_servers`` (``"ip[:port]"``) replace the system's DNS configuration for the default transport.
+    ``user_agent`` (``--user-agent``) and ``headers`` (``--header``) go with every request the client sends;
+    a header of the same name replaces the default one, and a request's own headers (a fetcher's ``Accept``,
+    Save Page Now's ``Authorization``) replace both for that request.
     """
     guard = guard or AddressGuard.from_options(allow_private=allow_private, allow_hosts=allow_hosts)
     if transport is None:
@@ -156,13 +161,15 @@ def make_client(
             dns=dns,
             dns_servers=dns_servers,
         )
+    standard = [
+        ("User-Agent", USER_AGENT),
+        ("Accept", "text/html,application/xhtml+xml,*/*;q=0.8"),
+        ("Accept-Encoding", ACCEPT_ENCODING),  # only codings whose decoding can be bounded
+    ]
+    chosen = _merge(_merge(standard, list(headers)), [("User-Agent", user_agent)] if user_agent else [])
     client = httpx.AsyncClient(
         transport=transport,
-        headers={
-            "User-Agent": USER_AGENT,
-            "Accept": "text/html,application/xhtml+xml,*/*;q=0.8",
-            "Accept-Encoding": ACCEPT_ENCODING,  # only codings whose decoding can be bounded
-        },
+        headers=chosen,
         follow_redirects=False,
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
         limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
@@ -204,11 +211,19 @@ async def _send(
     direct = _DIRECT.get(client)
     if direct is None:
         return await client.send(client.build_request(method, url, headers=headers, content=content), stream=True)
-    merged = direct.headers if not headers else [*direct.headers, *headers.items()]
+    merged = direct.headers if not headers else _merge(direct.headers, list(headers.items()))
     request = httpx.Request(method, url, headers=merged, content=content, extensions={"timeout": direct.timeout})
     response = await direct.transport.handle_async_request(request)
     response.request = request
     return response
+
+
+def _merge(base: list[tuple[str, str]], extra: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``base`` with ``extra`` added; a name in ``extra`` replaces that name in ``base`` (case-insensitive)."""
+    if not extra:
+        return base
+    replaced = {name.lower() for name, _ in extra}
+    return [(n, v) for n, v in base if n.lower() not in replaced] + extra
 
 
 class _NoCookies(httpx.Cookies):
@@ -783,13 +798,16 @@ def fetch_article(
     transport: httpx.AsyncBaseTransport | None = None,
     max_bytes: int = 64 * 1024 * 1024,
     deadline: Deadline | None = None,
+    user_agent: str | None = None,
+    headers: Iterable[tuple[str, str]] = (),
 ) -> tuple[bytes, str | None, str]:
     """GET an article, feed or sitemap given as a SOURCE, following up to 10 redirects: (body, content
     type, final URL).
 
     It goes through the same guard as every request, and through ``transport`` when one is given (so
     ``--cassette`` replays URL sources too). All of it — redirects, retries — gets the item's time
-    (:data:`~resolver.defaults.ITEM_TIME` × ``timeout``), and never runs past ``deadline``.
+    (:data:`~resolver.defaults.ITEM_TIME` × ``timeout``), and never runs past ``deadline``. ``user_agent``
+    and ``headers`` are the run's (``--user-agent``, ``--header``).
     Raises FetchError (BlockedError, NetworkError, …) with a one-line reason.
     """
     from urllib.parse import urljoin
@@ -822,7 +840,9 @@ def fetch_article(
 
     async def run() -> tuple[bytes, str | None, str]:
         rules = guard or AddressGuard.from_options(allow_private=allow_private, allow_hosts=allow_hosts)
-        async with make_client(transport=transport, guard=rules, timeout=timeout) as client:
+        async with make_client(
+            transport=transport, guard=rules, timeout=timeout, user_agent=user_agent, headers=headers
+        ) as client:
             if deadline is None:
                 return await follow(client)
             try:

@@ -2,10 +2,17 @@
 
 Pure functions over a capped head of the page (the resolver never reads more). BeautifulSoup reads it:
 these heads are small, often broken, and its API is the clearest way to ask for "the meta refresh".
+
+The page's date (``page["published"]``) comes from its own metadata first — meta tags (OpenGraph
+``article:published_time``, ``datePublished``, ``date``, Parse.ly), then JSON-LD ``datePublished`` — and
+only when those say nothing from htmldate (:func:`html_date`), which reads the same capped head as a tree
+it is handed: it never fetches anything. htmldate is imported on first use, and only when a page's
+``page`` is asked for (the landing page of a chain, not its redirect hops).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 from dataclasses import dataclass
@@ -31,7 +38,20 @@ class PageFacts:
     canonical: str | None = None
     og_url: str | None = None
     title: str | None = None
-    page: dict[str, str] | None = None  # title, site_name, author, published, description
+    meta_page: dict[str, str] | None = None  # what the page's meta tags and JSON-LD say (see ``page``)
+    body: str | None = dataclasses.field(default=None, repr=False, compare=False)  # for the date, read if asked
+    base: str | None = None
+
+    @property
+    def page(self) -> dict[str, str] | None:
+        """Title, site_name, author, published, description. A page whose metadata gives no date gets
+        htmldate's (computed here, on each access: ask once)."""
+        if self.body is None or (self.meta_page and "published" in self.meta_page):
+            return self.meta_page
+        found = html_date(self.body, self.base)
+        if found is None:
+            return self.meta_page
+        return {**(self.meta_page or {}), "published": found}
 
 
 def _unescape_js(value: str) -> str:
@@ -65,11 +85,12 @@ _TITLE = re.compile(r"<title[^>]*>([^<]*)</title", re.IGNORECASE)
 
 
 def read_page(body: str, base: str) -> PageFacts:
-    """What a page's head says. Pages with nothing to say beyond a title are not parsed at all."""
+    """What a page's head says. Pages with nothing to say beyond a title are not parsed here at all (their
+    date, if asked for, is htmldate's)."""
     if not _NEEDS_PARSING.search(body):
         m = _TITLE.search(body)
         title = " ".join(html.unescape(m.group(1)).split()) or None if m else None
-        return PageFacts(title=title, page={"title": title} if title else None)
+        return PageFacts(title=title, meta_page={"title": title} if title else None, body=body, base=base)
     from bs4 import BeautifulSoup  # imported on first use: most pages never need it
     from bs4.filter import SoupStrainer
 
@@ -103,7 +124,56 @@ def read_page(body: str, base: str) -> PageFacts:
                 break
         if script_redirect:
             break
-    return PageFacts(refresh, script_redirect, interstitial, canonical, og_url, title, _page_meta(soup, title))
+    return PageFacts(
+        refresh, script_redirect, interstitial, canonical, og_url, title, _page_meta(soup, title), body, base
+    )
+
+
+# htmldate reads at most this much of a page (the resolver's head cap): its text patterns grow with the page.
+DATE_SCAN_CHARS = 262_144
+
+
+def html_date(body: str, url: str | None = None) -> str | None:
+    """The page's publication date (``YYYY-MM-DD``) as htmldate finds it, or None.
+
+    htmldate is given an lxml tree of the first :data:`DATE_SCAN_CHARS` characters, never a string: a
+    string that looks like a URL it would download (outside the address guard). Its markup and precise
+    pattern searches are used (``extensive_search=False``): its free-text search guesses (on the corpus it
+    "finds" a date on every page, 2020-01-01 for a tweet's own page). ``url`` lends htmldate its date
+    patterns (``/2024/05/24/``), after the markup's full expressions. Nothing here reaches the network."""
+    import lxml.html
+
+    head = body[:DATE_SCAN_CHARS]
+    if "<" not in head:
+        return None  # not markup: nothing htmldate could read
+    try:
+        tree = lxml.html.document_fromstring(head)
+    except (ValueError, lxml.etree.LxmlError):  # empty or unparseable: no date to be had
+        return None
+    finder = _date_finder()
+    try:
+        found = finder(
+            tree,
+            extensive_search=False,
+            original_date=True,
+            outputformat="%Y-%m-%d",
+            url=url if url and url.startswith(("http://", "https://")) else None,
+            deferred_url_extractor=True,
+        )
+    except (ValueError, TypeError, AttributeError, OverflowError, RecursionError, lxml.etree.LxmlError):
+        return None  # a heuristic that stumbles over a page has found no date on it
+    return found if isinstance(found, str) and found else None
+
+
+def _date_finder() -> Any:
+    """htmldate's ``find_date``, imported on first use (70 ms: a scan never pays for it), its log quiet:
+    its complaints about a page's markup are not the run's business."""
+    import logging
+
+    logging.getLogger("htmldate").setLevel(logging.CRITICAL)
+    from htmldate import find_date
+
+    return find_date
 
 
 _META_KEYS = {

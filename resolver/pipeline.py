@@ -232,9 +232,21 @@ async def _expand_post_links(
         res = resolved.get(first_url(url))
         return res.canonical_url if res and res.status == "ok" and res.canonical_url else url
 
-    return [
-        replace(r, post=replace(r.post, links=tuple(expand(u) for u in r.post.links))) if r.post else r for r in records
-    ]
+    return [_with_links_failed(replace(r, post=replace(r.post, links=tuple(expand(u) for u in r.post.links))), resolved)
+            if r.post else r for r in records]  # fmt: skip
+
+
+def _with_links_failed(record: ResolvedRecord, resolved: dict[str, Resolution]) -> ResolvedRecord:
+    """A post whose metadata keeps a short link because following it failed (worth retrying) is ``error``:
+    its links are part of its metadata. A dead or refused short link is a final answer and stays as it is."""
+    res = record.resolution
+    failed = [r.error for u in record.post.links if (r := resolved.get(first_url(u))) and r.status == "error"] if (
+        record.post and res is not None and res.status == "ok"
+    ) else []  # fmt: skip
+    if not failed or res is None:
+        return record
+    more = f" (+{len(failed) - 1} more)" if len(failed) > 1 else ""
+    return replace(record, resolution=replace(res, status="error", error=f"{failed[0]}{more}"))
 
 
 async def _record(finding: Finding, resolutions: dict[str, Resolution], enricher: Enricher) -> ResolvedRecord:
@@ -251,10 +263,13 @@ async def _record(finding: Finding, resolutions: dict[str, Resolution], enricher
 
 
 def _dead_if(resolution: Resolution, enriched: Enriched) -> Resolution:
+    """A post's status covers its metadata: gone is dead, refused is blocked, a failed fetch is error."""
     if enriched.blocked:
         return replace(resolution, status="blocked", error=enriched.blocked)
     if enriched.dead:
         return replace(resolution, status="dead", error=f"the post is gone: {enriched.dead}")
+    if enriched.error:  # the markup's metadata stays attached; the next run asks again
+        return replace(resolution, status="error", error=enriched.error)
     if enriched.meta and enriched.meta.url and resolution.canonical_url != enriched.meta.url:
         return replace(resolution, canonical_url=enriched.meta.url)  # the platform knows the real handle
     return resolution
@@ -291,7 +306,7 @@ async def _post_record(post: Post, resolutions: dict[str, Resolution], enricher:
                 author_handle=post.author_handle or meta.author_handle,
                 published=post.published or meta.created_at,
             )
-        if resolution.canonical_url or enriched.dead or enriched.blocked:
+        if resolution.canonical_url or enriched.dead or enriched.blocked or enriched.error:
             resolution = _dead_if(resolution, enriched)
     return ResolvedRecord(post, resolution, meta)
 

@@ -5,43 +5,47 @@ A copied tweet embed leaves this in text (the seed's case)::
     US Envoy Witkoff leaves Moscow … https://t.co/TNglrey7ZG pic.twitter.com/rwQlRFY8S1
     — New York Post (@nypost) March 14, 2025.
 
-The signature line is recognised only when it is a whole line: a dash, a name, ``(@handle)`` and a date
-with a four-digit year (in any language the embed uses). A dash inside the post's text is not one.
+:mod:`resolver.signatures` reads that signature in every shape it comes in (on its own line or on the
+text's line, wrapped, quoted, bulleted, other dashes, no name, no date, the status link as the date) and
+says where the post's text begins; every URL between that start and the signature's end is a link of the
+post (``in_post``), the status link included.
+
+The steps, in order, each leaving alone what an earlier one took: hidden regions (HTML comments, scripts
+and styles; in Markdown, fenced and inline code), embeds in inline HTML, copied-embed signatures, Hugo
+shortcodes and Markdown links (Markdown only), then bare URLs. Every step is linear in the text: the
+URL finder, the Markdown link reader and the signature reader say why; the remaining patterns here are
+bounded (a lookahead pins what a quantifier may give back) or stop at a character they cannot cross.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .dates import parse_embed_date
 from .findings import Collector
 from .linkfinder import FoundURL, find_urls
+from .mdlinks import MarkdownIndex, find_references, strip_links
 from .models import Document, Finding
 from .platforms import PLATFORMS, Embed, match_post_url
+from .signatures import TWEET_LENGTH, find_signatures, post_body, tweet_length
 from .urls import absolute_url
 
-_SIGNATURE = re.compile(
-    r"(?P<prefix>[ \t]*(?:>[ \t]*)*)[—–―-]{1,2}[ \t]*(?P<name>[^\n]{0,80}?)[ \t]*\(@(?P<handle>\w{1,15})\)"
-    r"[ \t]*(?P<date>[^\n]{4,120}?)[ \t]*$",
-    re.MULTILINE,
-)
-_MD_DATE_LINK = re.compile(r"^\[(?P<text>[^\]]+)\]\((?P<url>[^)\s]+)\)\.?$")
 _FENCE = re.compile(r"^[ \t]{0,3}(```|~~~)[^\n]*\n.*?(?:^[ \t]{0,3}\1[ \t]*$|\Z)", re.MULTILINE | re.DOTALL)
 _INLINE_CODE = re.compile(r"(?<!`)`[^`\n]+`(?!`)")
 _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 _SCRIPT = re.compile(r"<(script|style)\b.*?(?:</\1\s*>|\Z)", re.DOTALL | re.IGNORECASE)
-_MD_LINK = re.compile(
-    r"!?\[(?P<text>(?:[^\[\]\n]|\[[^\]\n]*\])*)\]\(\s*<?(?P<url>[^\s)<>]+(?:\([^\s)]*\)[^\s)<>]*)*)>?"
-    r"(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)"
-)
-_MD_REF_DEF = re.compile(r"^[ \t]{0,3}\[[^\]]+\]:[ \t]*<?(?P<url>\S+?)>?(?:[ \t]+.*)?$", re.MULTILINE)
-_SHORTCODE = re.compile(r"\{\{[<%][ \t]*(?P<name>[\w/.-]+)(?P<args>[^}]*?)[ \t]*[>%]\}\}")
+# {{< name args >}} / {{% name args %}}: the name may not give characters back to the arguments, and the
+# arguments stop at a brace, so a shortcode that never closes costs only the text up to the next brace.
+_SHORTCODE = re.compile(r"\{\{[<%][ \t]*(?P<name>[\w/.-]+)(?![\w/.-])(?P<args>[^{}]*)\}\}")
 _SHORTCODE_ARG = re.compile(r"""(?:(?P<key>[\w-]+)=)?(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s"']+))""")
 _ATTRIBUTE_BEFORE = re.compile(r"""\b(?:src|srcset|data-[\w-]+|action|poster|cite|class|style)\s*=\s*["']?$""")
-_HTML_EMBED_HINT = re.compile(r"<(?:blockquote|iframe|amp-|div[^>]+class=[\"'][^\"']*fb-)", re.IGNORECASE)
+# Inline HTML worth parsing: an embed's element, or an element whose class names a Facebook embed. Every
+# branch starts with "<" (the engine skips to it) and is bounded, so the search is one fast pass.
+_HTML_EMBED_HINT = re.compile(
+    r"<(?:blockquote|iframe|amp-|\w[^<>]{0,300}?\bclass\s*=\s*[\"'][^\"'<>]{0,200}\bfb-)", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -57,22 +61,43 @@ def scan_text(doc: Document) -> list[Finding]:
     markdown = doc.kind == "markdown"
     hidden = _hidden_regions(text, markdown)
     taken = Spans((r.start, r.end) for r in hidden)
+    embeds = _Embeds()
 
     if markdown or _HTML_EMBED_HINT.search(text):
         from .htmlscan import markup_embeds
 
         for hit in markup_embeds(doc, hidden):
             out.add_embed(hit.embed, hit.start, hit.end)
+            embeds.add(hit.start, hit.end, hit.embed)
             taken.append((hit.start, hit.end))
             for raw, url, start, end in hit.links:  # links inside the embed are the embed's to report
                 out.add_link(raw, url, start, end, in_post=True, embed=hit.embed)
     found = _Found(text)  # every bare URL, found once; the steps below take the ones they need
-    _signatures(text, out, taken, found)
+    links = MarkdownIndex(text)  # Markdown links, read on first use (text copies hold them too)
+    _signatures(text, out, taken, found, links, embeds if markdown else None, markdown=markdown or "](" in text)
     if markdown:
         _shortcodes(text, out, taken)
-        _markdown_links(doc, out, taken)
+        _markdown_links(doc, out, taken, links, embeds)
     _bare_urls(doc, out, taken, found)
     return out.sorted()
+
+
+def _markup_embed_links(doc: Document, out: Collector, start: int, end: int, embed: Embed) -> None:
+    """The links of an embed held in inline HTML (its hrefs as the HTML scanner read them, and its own
+    status link), as in_post link records at the place each is written inside the embed."""
+    text = doc.text
+    recorded = Spans()
+    for raw in dict.fromkeys((*embed.links, *((embed.url,) if embed.url else ()))):
+        if not raw.startswith(("http://", "https://", "//")):
+            continue
+        pos = text.find(raw, start, end)
+        while pos != -1 and (recorded.overlaps(pos, pos + len(raw)) or _resource_attribute(text, pos)):
+            pos = text.find(raw, pos + 1, end)
+        if pos == -1:
+            continue  # written only as a resource (an iframe's src), or not as the HTML scanner gave it
+        url = absolute_url(raw, doc.base_url, decode_entities=True)
+        out.add_link(raw, url, pos, pos + len(raw), in_post=True, embed=embed)
+        recorded.append((pos, pos + len(raw)))
 
 
 def _hidden_regions(text: str, markdown: bool) -> list[_Region]:
@@ -112,6 +137,11 @@ class Spans:
         i = bisect.bisect_right(self._starts, start) - 1
         return i >= 0 and self._ends[i] >= end
 
+    def end_before(self, pos: int) -> int:
+        """The end of the last interval that ends at or before ``pos`` (0 if none)."""
+        i = bisect.bisect_right(self._ends, pos)
+        return self._ends[i - 1] if i else 0
+
 
 def _overlaps(start: int, end: int, taken: Spans) -> bool:
     return taken.overlaps(start, end)
@@ -121,17 +151,26 @@ def _inside(start: int, end: int, taken: Spans) -> bool:
     return taken.covers(start, end)
 
 
-def _signature_lines(text: str) -> Iterator[re.Match[str]]:
-    """Signature-line matches, trying the pattern only on lines that hold "(@"."""
-    pos = text.find("(@")
-    while pos != -1:
-        line_start = text.rfind("\n", 0, pos) + 1
-        line_end = text.find("\n", pos)
-        line_end = len(text) if line_end == -1 else line_end
-        m = _SIGNATURE.match(text, line_start, line_end)
-        if m is not None:
-            yield m
-        pos = text.find("(@", line_end)
+class _Embeds:
+    """The embeds found so far, by span: which one holds a range, by binary search."""
+
+    def __init__(self) -> None:
+        self._starts: list[int] = []
+        self._items: list[tuple[int, int, Embed]] = []
+
+    def add(self, start: int, end: int, embed: Embed) -> None:
+        i = bisect.bisect_right(self._starts, start)
+        self._starts.insert(i, start)
+        self._items.insert(i, (start, end, embed))
+
+    def at(self, start: int, end: int) -> Embed | None:
+        # The nearest embed starting at or before ``start``; a few earlier ones too, for an embed that
+        # holds another (a quoted post inside a post).
+        i = bisect.bisect_right(self._starts, start) - 1
+        for e_start, e_end, embed in reversed(self._items[max(0, i - 7) : i + 1]):
+            if e_start <= start and end <= e_end:
+                return embed
+        return None
 
 
 class _Found:
@@ -144,113 +183,78 @@ class _Found:
     def between(self, start: int, end: int) -> list[FoundURL]:
         i = bisect.bisect_left(self._starts, start)
         out = []
-        while i < len(self.urls) and self.urls[i].end <= end:
-            out.append(self.urls[i])
+        while i < len(self.urls) and self.urls[i].start < end:
+            if self.urls[i].end <= end:
+                out.append(self.urls[i])
             i += 1
         return out
 
+    def spans(self, start: int, end: int) -> list[tuple[int, int]]:
+        return [(f.start, f.end) for f in self.between(start, end)]
 
-def _signatures(text: str, out: Collector, taken: Spans, found: _Found) -> None:
-    for m in _signature_lines(text):
-        if _overlaps(m.start(), m.end(), taken):
+
+def _signatures(
+    text: str,
+    out: Collector,
+    taken: Spans,
+    found: _Found,
+    links: MarkdownIndex,
+    embeds: _Embeds | None,  # kept only where later steps ask which embed holds a link (Markdown)
+    *,
+    markdown: bool,
+) -> None:
+    for sig in find_signatures(text, links):
+        if _overlaps(sig.start, sig.end, taken):
             continue
-        date_text = m.group("date").strip()
-        status_url = None
-        if link := _MD_DATE_LINK.match(date_text):
-            date_text, status_url = link.group("text"), link.group("url")
-        published = parse_embed_date(date_text)
-        if published is None or len(date_text) > 40:
-            continue
-        prefix = m.group("prefix")
-        body_start, body_text = _post_body(text, m.start(), quoted=">" in prefix)
-        if ">" in prefix or "](" in body_text:
-            body_text = _MD_LINK.sub(lambda link: link.group("text"), body_text)
-        ref = match_post_url(status_url) if status_url else None
-        inside = _urls_in(
-            text, body_start, m.end(), found, markdown=">" in prefix or "](" in text[body_start : m.end()]
-        )
+        body = post_body(text, sig, taken.end_before(sig.start), found.spans)
+        dated = sig.published is not None or sig.status_url is not None
+        if not dated and (
+            not body.lines or tweet_length(text, body.start, body.lines[-1][1], found.spans) > TWEET_LENGTH
+        ):
+            continue  # "— Name (@handle)" with neither date nor link: only below a tweet-sized text
+        start = body.start if body.lines else sig.start
+        lines = [strip_links(text, links.between(s, e), s, e) if markdown else text[s:e] for s, e in body.lines]
+        inside = _urls_in(text, start, sig.end, found, links if markdown else None)
+        if inside and _overlaps(start, sig.end, taken):  # in code, a comment, or already another post's
+            inside = [url for url in inside if not _inside(url[1], url[2], taken)]
+        ref = match_post_url(sig.status_url) if sig.status_url else None
         embed = Embed(
-            ref.platform if ref else "twitter",
-            url=status_url,
+            sig.platform,
+            url=sig.status_url,
             post_id=ref.post_id if ref else None,
-            author_name=m.group("name").strip() or None,
-            author_handle=m.group("handle"),
-            published=published,
-            text=body_text or None,
-            links=tuple(raw for raw, start, _ in inside if start < m.start()),
+            author_name=sig.name,
+            author_handle=sig.handle,
+            published=sig.published,
+            text="\n".join(lines) or None,
+            links=tuple(raw for raw, link_start, _ in inside if link_start < sig.start),
         )
-        out.add_embed(embed, body_start, m.end())
+        out.add_embed(embed, start, sig.end)
+        if embeds is not None:
+            embeds.add(start, sig.end, embed)
         # Links inside the copied post are still links: record them here, marked in_post.
-        for raw, start, end in inside:
-            if not _inside(start, end, taken):
-                out.add_link(raw, absolute_url(raw), start, end, in_post=True, embed=embed)
-                taken.append((start, end))
-        taken.append((body_start, m.end()))
+        for raw, link_start, link_end in inside:
+            out.add_link(raw, absolute_url(raw), link_start, link_end, in_post=True, embed=embed)
+        taken.append((start, sig.end))  # the post, and so every link inside it
+        if sig.status_url is not None and sig.status_span is not None:  # a reference definition elsewhere
+            out.add_link(sig.status_url, sig.status_url, *sig.status_span, in_post=True, embed=embed)
+            taken.append(sig.status_span)
 
 
-def _urls_in(text: str, start: int, end: int, found_urls: _Found, *, markdown: bool) -> list[tuple[str, int, int]]:
+def _urls_in(text: str, start: int, end: int, found: _Found, links: MarkdownIndex | None) -> list[tuple[str, int, int]]:
     """URLs in ``text[start:end]``: in Markdown a ``[label](href)`` is one link, its href."""
-    found: list[tuple[str, int, int]] = []
+    if links is None:
+        return [(f.raw, f.start, f.end) for f in found.between(start, end)]
+    urls: list[tuple[str, int, int]] = []
     spans = Spans()
-    if markdown:
-        for m in _MD_LINK.finditer(text, start, end):
-            if m.group("url").startswith(("http://", "https://", "//")):
-                found.append((m.group("url"), m.start("url"), m.end("url")))
-            spans.append((m.start(), m.end()))
-    for f in found_urls.between(start, end) if not markdown else find_urls(text, start, end):
+    for link in links.between(start, end):
+        href = text[link.url_start : link.url_end]
+        if href.startswith(("http://", "https://", "//")):
+            urls.append((href, link.url_start, link.url_end))
+        spans.append((link.start, link.end))
+    for f in found.between(start, end):
         if not _overlaps(f.start, f.end, spans):
-            found.append((f.raw, f.start, f.end))
-    return sorted(found, key=lambda item: item[1])
-
-
-def _post_body(text: str, sig_start: int, *, quoted: bool) -> tuple[int, str]:
-    """Where the copied post's text starts above its signature line, and that text.
-
-    Quoted (Markdown ``>``) posts: every quoted line above. Otherwise the line just above, or — when a blank
-    line separates them — the paragraph above that blank (at most four lines; a longer block is prose, and
-    only its last line is taken).
-    """
-
-    def lines_up(end: int) -> Iterator[tuple[int, str]]:
-        while end > 0:
-            start = text.rfind("\n", 0, end - 1) + 1
-            yield start, text[start : end - 1]
-            end = start
-
-    above = lines_up(sig_start)
-    if quoted:
-        body = []
-        for start, line in above:
-            stripped = line.lstrip()
-            if not stripped.startswith(">") or not stripped.lstrip(" >\t"):
-                break
-            body.append((start, stripped.lstrip(">").strip()))
-            if len(body) > 40:
-                break
-        body.reverse()
-        return (body[0][0], "\n".join(t for _, t in body)) if body else (sig_start, "")
-    first = next(above, None)
-    if first is None:
-        return sig_start, ""
-    if first[1].strip():
-        start, line = first  # no gap: one line, one paragraph (text copies of articles)
-        return start + len(line) - len(line.lstrip()), line.strip()
-    block: list[tuple[int, str]] = []
-    for start, line in above:
-        if not line.strip():
-            if block:
-                break
-            continue
-        block.append((start, line))
-        if len(block) > 4:
-            break
-    if not block:
-        return sig_start, ""
-    if len(block) > 4:
-        block = block[:1]
-    block.reverse()
-    first_start, first_line = block[0]
-    return first_start + len(first_line) - len(first_line.lstrip()), "\n".join(t.strip() for _, t in block)
+            urls.append((f.raw, f.start, f.end))
+    return sorted(urls, key=lambda item: item[1])
 
 
 def _shortcodes(text: str, out: Collector, taken: Spans) -> None:
@@ -258,11 +262,12 @@ def _shortcodes(text: str, out: Collector, taken: Spans) -> None:
     for m in _SHORTCODE.finditer(text):
         name = m.group("name").rsplit("/", 1)[-1].lower()
         handler = handlers.get(name)
-        if handler is None or _overlaps(m.start(), m.end(), taken):
+        args = m.group("args").rstrip(" \t")
+        if handler is None or not args.endswith((">", "%")) or _overlaps(m.start(), m.end(), taken):
             continue
         attrs: dict[str, str] = {}
         position = 0
-        for arg in _SHORTCODE_ARG.finditer(m.group("args")):
+        for arg in _SHORTCODE_ARG.finditer(args[:-1]):
             value = arg.group("dq") if arg.group("dq") is not None else arg.group("sq") or arg.group("bare")
             if arg.group("key"):
                 attrs[arg.group("key").lower()] = value or ""
@@ -275,34 +280,37 @@ def _shortcodes(text: str, out: Collector, taken: Spans) -> None:
             taken.append((m.start(), m.end()))
 
 
-def _markdown_links(doc: Document, out: Collector, taken: Spans) -> None:
+def _markdown_links(doc: Document, out: Collector, taken: Spans, links: MarkdownIndex, embeds: _Embeds) -> None:
     text = doc.text
-    for m in _MD_LINK.finditer(text):
-        if _overlaps(m.start(), m.end(), taken) and not out.embed_at(m.start(), m.end()):
+    for link in links.links:
+        embed = embeds.at(link.start, link.end)
+        if _overlaps(link.start, link.end, taken) and embed is None:
             continue
-        raw = m.group("url")
-        start, end = m.start("url"), m.end("url")
+        raw = text[link.url_start : link.url_end]
+        start, end = link.url_start, link.url_end
         relative = not raw.startswith(("http://", "https://", "//"))
         if raw.startswith("mailto:") or (relative and not doc.base_url):
-            taken.append((m.start(), m.end()))
+            taken.append((link.start, link.end))
             continue
-        embed = out.embed_at(m.start(), m.end())
         if not _inside(start, end, taken):
             out.add_link(raw, absolute_url(raw, doc.base_url), start, end, in_post=embed is not None, embed=embed)
-        taken.append((m.start(), m.end()))
-    for m in _MD_REF_DEF.finditer(text):
-        raw = m.group("url")
-        if raw.startswith(("http://", "https://")) and not _overlaps(m.start("url"), m.end("url"), taken):
-            out.add_link(raw, raw, m.start("url"), m.end("url"))
-            taken.append((m.start("url"), m.end("url")))
+        taken.append((link.start, link.end))
+    for ref in find_references(text):
+        raw = ref.url
+        if raw.startswith(("http://", "https://")) and not _overlaps(ref.url_start, ref.url_end, taken):
+            out.add_link(raw, raw, ref.url_start, ref.url_end)
+            taken.append((ref.url_start, ref.url_end))
+
+
+def _resource_attribute(text: str, pos: int) -> bool:
+    """Whether ``pos`` starts the value of a src=/data-*= attribute of inline HTML: a resource, not a link."""
+    before = max(0, pos - 40)
+    return "=" in text[before:pos] and _ATTRIBUTE_BEFORE.search(text, before, pos) is not None
 
 
 def _bare_urls(doc: Document, out: Collector, taken: Spans, found_urls: _Found) -> None:
     text = doc.text
     for found in found_urls.urls:
-        if _overlaps(found.start, found.end, taken):
+        if _overlaps(found.start, found.end, taken) or _resource_attribute(text, found.start):
             continue
-        before = max(0, found.start - 40)
-        if "=" in text[before : found.start] and _ATTRIBUTE_BEFORE.search(text, before, found.start):
-            continue  # a src=/data-*= value of inline HTML: a resource, not a cited link
         out.add_link(found.raw, absolute_url(found.raw, None), found.start, found.end)

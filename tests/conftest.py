@@ -19,6 +19,16 @@ def fixtures() -> Path:
     return FIXTURES
 
 
+@pytest.fixture(autouse=True)
+def _no_user_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The machine's own ~/.config/resolver/config.toml and RESOLVER_* variables must not steer a test."""
+    import os
+
+    for name in [n for n in os.environ if n.startswith("RESOLVER_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("RESOLVER_CONFIG", "/nonexistent/resolver-tests/config.toml")
+
+
 # --- no network: only loopback connections are allowed in tests -------------------------------------
 
 import ipaddress  # noqa: E402

@@ -16,9 +16,19 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from resolver.archive import ArchiveOptions, Archiver, Throttle, WarcRecorder, best_capture, parse_cdx
+from resolver.archive import (
+    ArchiveOptions,
+    Archiver,
+    Throttle,
+    WarcRecorder,
+    archive_records,
+    best_capture,
+    nearest_capture,
+    parse_cdx,
+)
 from resolver.cassette import CassetteTransport
 from resolver.cli import app
+from resolver.near import Moment, Near, parse_moment, run_date, target_for
 from resolver.net import make_client
 from resolver.resolve import ResolveOptions, resolve_url
 from resolver.store import MemoryStore, RunLock, SQLiteStore
@@ -490,3 +500,166 @@ def test_a_failed_warc_write_is_undone_and_said_once(tmp_path: Path) -> None:
                               capture_output=True, text=True, timeout=60)  # fmt: skip
     assert done.stdout.strip() == "warc: not written: File too large", done.stderr
     assert _read_warc(path) == [(k, f"{web.base}/p/{n}") for n in range(2) for k in ("response", "request")]
+
+
+# --- --near: the capture nearest the article's date, or a given date ------------------------------------
+
+NEAR_CASSETTE = CASSETTES / "wayback" / "cdx-near.yaml"
+
+
+def test_parse_moment_reads_the_forms_pages_and_users_write() -> None:
+    cases = {
+        "2025-03-14": "2025-03-14",
+        "20250314": "2025-03-14",
+        "2020-10-01T16:09:26.000Z": "2020-10-01T16:09:26Z",
+        "2019-11-08T15:30:00-05:00": "2019-11-08T20:30:00Z",
+        "2020-05-16T09:00:40.509-0400": "2020-05-16T13:00:40Z",
+        "2021-05-05 09:22:27": "2021-05-05T09:22:27Z",  # no offset: taken as UTC
+        "20220101010510": "2022-01-01T01:05:10Z",
+    }
+    assert {text: (m.iso if (m := parse_moment(text)) else None) for text in cases} == cases
+    for bad in ("Tuesday", "2025-02-30", "2025-13-01", "", None, "2025-03-14T25:00"):
+        assert parse_moment(bad) is None, bad
+    assert parse_moment("2025-03-14") == Moment(parse_moment("20250314").when, date_only=True)  # type: ignore[union-attr]
+    assert parse_moment("2025-03-14").cdx == "20250314120000"  # type: ignore[union-attr]
+    assert Near.parse("article") == Near() and Near.parse("2022-01-01").moment is not None
+    with pytest.raises(ValueError, match="neither 'article' nor a date"):
+        Near.parse("last week")
+
+
+def test_nearest_good_capture_skips_nearer_errors_and_redirects() -> None:
+    rows = parse_cdx(
+        "com,example)/a 20240101000000 https://example.com/a text/html 200 AAAA 100\n"
+        "com,example)/a 20240301000000 https://example.com/a text/html 301 BBBB 100\n"
+        "com,example)/a 20240302000000 https://example.com/a text/html 429 CCCC 100\n"
+        "com,example)/a 20240601000000 https://example.com/a warc/revisit - AAAA 100\n"
+    )
+    march = parse_moment("2024-03-02")
+    assert march is not None
+    capture = nearest_capture(rows, march)
+    assert capture is not None and capture.timestamp == "20240101000000"  # 61 days before beats 91 days after
+    capture = nearest_capture(rows, parse_moment("2024-05-01"))  # type: ignore[arg-type]
+    assert capture is not None and capture.timestamp == "20240601000000"  # the revisit of the good 200
+    tie = parse_cdx(
+        "com,example)/a 20240101000000 https://example.com/a text/html 200 AAAA 100\n"
+        "com,example)/a 20240103000000 https://example.com/a text/html 200 AAAA 100\n"
+    )
+    assert nearest_capture(tie, parse_moment("20240102000000")).timestamp == "20240101000000"  # type: ignore[arg-type,union-attr]
+    assert nearest_capture(rows[1:3], march) is None
+
+
+def test_near_a_date_asks_cdx_for_the_closest_captures_and_says_so() -> None:
+    transport = CassetteTransport.from_paths(NEAR_CASSETTE, CASSETTES / "wayback" / "cdx.yaml")
+    target = target_for(Near.parse("2022-01-01T01:05:10Z"), None, run_date(0))
+
+    async def go():  # type: ignore[no-untyped-def]
+        async with make_client(transport=transport) as client:
+            arch = Archiver(client, MemoryStore(), ArchiveOptions(sleep=Sleeps()))
+            return await arch.archive("https://www.nasa.gov/", target), await arch.archive("https://www.nasa.gov/")
+
+    near, newest = asyncio.run(go())
+    # Two archived 301s are nearer than any 200: the nearest good capture is the 200 at 01:04:37.
+    assert near["wayback_url"] == "https://web.archive.org/web/20220101010437/https://www.nasa.gov/"
+    assert (near["chosen_by"], near["target"], near["target_from"]) == ("near-date", "2022-01-01T01:05:10Z", "option")
+    params = dict(httpx.URL(transport.requests[0][1]).params)
+    assert (params["closest"], params["sort"], params["limit"]) == ("20220101010510", "closest", "25")
+    assert newest["chosen_by"] == "newest" and newest["target"] is None  # the default rule, unchanged otherwise
+    assert newest["archived_at"] == "1996-12-31T23:58:47Z"
+
+
+def test_near_article_uses_the_articles_published_date(tmp_path: Path) -> None:
+    article = tmp_path / "story.html"
+    article.write_text(
+        '<html><head><meta property="article:published_time" content="2022-01-01"></head>'
+        '<body><article><p>See <a href="https://www.nasa.gov/">NASA</a>.</p></article></body></html>'
+    )
+    cassettes = tmp_path / "cassettes"
+    cassettes.mkdir()
+    (cassettes / "cdx-near.yaml").write_bytes(NEAR_CASSETTE.read_bytes())
+    html = {"string": "<title>NASA</title>"}
+    page = {"status": {"code": 200}, "headers": {"Content-Type": ["text/html"]}, "body": html}
+    (cassettes / "nasa.yaml").write_text(
+        json.dumps({"interactions": [{"request": {"method": "GET", "uri": "https://www.nasa.gov/"}, "response": page}]})
+    )
+    args = ["archive", str(article), "--near", "article", "--cassette", str(cassettes), "--no-cache", "-f", "jsonl"]
+    result = runner.invoke(app, args)
+    (record,) = [json.loads(line) for line in result.stdout.splitlines()]
+    archived = record["archive"]
+    assert (archived["chosen_by"], archived["target"]) == ("near-article", "2022-01-01")
+    assert archived["target_from"] == "article"
+    # Noon of that day: the 01:39:52 capture is the nearest (the day's last), ahead of the 301s before it.
+    assert archived["wayback_url"] == "https://web.archive.org/web/20220101013952/http://www.nasa.gov/"
+    assert result.exit_code == 0, result.stderr
+
+
+def test_an_article_without_a_date_aims_at_the_run_date() -> None:
+    asked: list[dict[str, str]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(dict(request.url.params))
+        return httpx.Response(200, text="com,example)/ 20250310000000 https://example.com/ text/html 200 X 1\n")
+
+    from resolver.models import Link, Resolution, ResolvedRecord
+
+    record = ResolvedRecord(
+        Link("a.md", "https://example.com/", "https://example.com/", None, False, (0, 1), 1),
+        Resolution("https://example.com/", "ok", "https://example.com/", "https://example.com/"),
+    )
+    today = run_date(1741953600.0)  # 2025-03-14T12:00:00Z
+
+    async def go():  # type: ignore[no-untyped-def]
+        async with make_client(transport=httpx.MockTransport(handler)) as client:
+            arch = Archiver(client, MemoryStore(), ArchiveOptions(sleep=Sleeps()))
+            return await archive_records([record, record], arch, target=lambda r: target_for(Near(), None, today))
+
+    (first, second) = asyncio.run(go())
+    assert first.extra["archive"] == second.extra["archive"] and len(asked) == 1  # one lookup per source and target
+    archived = first.extra["archive"]
+    assert (archived["chosen_by"], archived["target"]) == ("near-article", "2025-03-14")
+    assert archived["target_from"] == "run-date"
+    assert asked[0]["closest"] == "20250314120000"
+
+
+def test_near_with_save_keeps_the_near_capture_and_saves_when_the_newest_is_old() -> None:
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(f"{request.method} {request.url.path} {dict(request.url.params).get('sort', '')}")
+        if request.url.path == "/save":
+            return httpx.Response(200, json={"url": "https://example.com/", "job_id": "j1"})
+        if request.url.path.startswith("/save/status/"):
+            return httpx.Response(200, json={"status": "success", "timestamp": "20261126090000"})
+        return httpx.Response(200, text="com,example)/ 20200101000000 https://example.com/ text/html 200 X 1\n")
+
+    target = target_for(Near.parse("2020-01-02"), None, run_date(0))
+    options = dict(save=True, max_age=30 * 86400.0, access_key="k", secret_key="s", sleep=Sleeps(), clock=lambda: 1.8e9)
+
+    async def go(aim):  # type: ignore[no-untyped-def]
+        async with make_client(transport=httpx.MockTransport(handler)) as client:
+            arch = Archiver(client, MemoryStore(), ArchiveOptions(**options))  # type: ignore[arg-type]
+            return await arch.archive("https://example.com/", aim)
+
+    result = asyncio.run(go(target))
+    assert result["saved"] is True and result["chosen_by"] == "near-date"  # what was asked for stays the answer
+    assert result["wayback_url"] == "https://web.archive.org/web/20200101000000/https://example.com/"
+    assert [c.split()[1] for c in calls] == ["/cdx/search/cdx", "/cdx/search/cdx", "/save", "/save/status/j1"]
+    calls.clear()
+    nothing = {"save": True, "access_key": "k", "secret_key": "s", "sleep": Sleeps(), "clock": lambda: 1.8e9}
+
+    def empty(request: httpx.Request) -> httpx.Response:
+        return handler(request) if request.url.path.startswith("/save") else httpx.Response(200, text="")
+
+    async def go_empty():  # type: ignore[no-untyped-def]
+        async with make_client(transport=httpx.MockTransport(empty)) as client:
+            arch = Archiver(client, MemoryStore(), ArchiveOptions(**nothing))  # type: ignore[arg-type]
+            return await arch.archive("https://example.com/", target)
+
+    saved = asyncio.run(go_empty())
+    assert saved["chosen_by"] == "saved" and saved["wayback_url"].startswith(
+        "https://web.archive.org/web/20261126090000/"
+    )
+
+
+def test_a_bad_near_value_is_a_usage_error() -> None:
+    result = runner.invoke(app, ["archive", "x.html", "--near", "yesterday"])
+    assert result.exit_code == 2 and "neither 'article' nor a date" in result.output

@@ -19,6 +19,7 @@ from resolver.enrich import Enricher, snowflake_time
 from resolver.jsnumber import syndication_token, to_radix_string
 from resolver.net import RetryPolicy, make_client
 from resolver.platforms import PLATFORMS
+from resolver.platforms.http import sources_of
 from resolver.store import MemoryStore
 
 from .conftest import SHARED
@@ -231,6 +232,7 @@ def test_platform_contract_example_enriches_to_its_id(platform) -> None:  # type
     assert requests, "the fetcher asked nothing"
     assert result.dead is None and result.meta.id == platform.example_id
     assert result.meta.text or result.meta.author_name, "the network added nothing"
+    assert result.meta.source in sources_of(platform.fetch), "the answer came from a source it does not declare"
 
 
 def test_suspended_author_is_dead() -> None:

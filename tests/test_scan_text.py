@@ -117,3 +117,42 @@ def test_many_copied_posts_scan_in_linear_time(fixtures: Path) -> None:
     small = findings(one * 50)
     large = findings(one * 400)
     assert len(large) == 8 * len(small)  # every repeat found, nothing merged or lost
+
+
+def test_address_hosts_in_text_and_markdown_are_links(fixtures: Path) -> None:
+    doc = read_source(str(fixtures / "text-ip-hosts.md"))
+    for kind in ("markdown", "text"):
+        result = scan(Document(doc.source, doc.text, kind))  # type: ignore[arg-type]
+        links = [f for f in result if isinstance(f, Link)]
+        assert [link.raw for link in links] == [
+            "http://2130706433/",
+            "http://0x7f.0.0.1/",
+            "http://127.1/",
+            "http://%31%32%37.0.0.1/",
+            "http://127。0。0。1/",
+            "http://１２７.０.０.１/",
+            "http://[fe80::1%25eth0]/",
+            "http://127.0.0.1./",
+            "http://169．254．169．254/latest/meta-data/",
+        ], kind
+        assert all(link.url == link.raw and not link.in_post for link in links)
+        assert all(doc.text[link.span[0] : link.span[1]] == link.raw for link in links)
+
+
+def test_links_of_an_embed_in_inline_html_are_in_post_links(fixtures: Path) -> None:
+    # Issue 9 cause 4: the links inside an embed pasted as HTML into Markdown gave no link records.
+    doc = read_source(str(fixtures / "text-inline-html.md"))
+    result = scan(doc)
+    posts = [f for f in result if isinstance(f, Post)]
+    links = [f for f in result if isinstance(f, Link)]
+    assert [(p.platform, p.post_id) for p in posts] == [
+        ("twitter", "1561297804596695041"),
+        ("mastodon", "111417118208218240"),
+    ]
+    assert [(link.raw, link.in_post) for link in links] == [
+        ("https://t.co/qjLBPPSKov", True),
+        ("https://twitter.com/UlyssesZhan/status/1561297804596695041?ref_src=twsrc%5Etfw", True),
+    ]  # the widget script and the iframe's src are resources, not links
+    for link in links:
+        assert doc.text[link.span[0] : link.span[1]] == link.raw
+        assert posts[0].span[0] <= link.span[0] and link.span[1] <= posts[0].span[1]

@@ -21,7 +21,7 @@ from .base import (
     split,
     text_of,
 )
-from .http import NOTHING, FetchContext, Fetched
+from .http import NOTHING, FetchContext, Fetched, tries
 
 _POST = re.compile(r"/profile/(?P<actor>[^/]+)/post/(?P<rkey>[A-Za-z0-9._~:-]+)/?$")
 _AT_URI = re.compile(r"^at://(?P<actor>[^/]+)/app\.bsky\.feed\.post/(?P<rkey>[A-Za-z0-9._~:-]+)$")
@@ -99,7 +99,9 @@ def at_to_web(uri: str) -> str | None:
     return canonical_url(ref) if ref else None
 
 
+@tries("api")
 async def fetch(ref: PostRef, ctx: FetchContext) -> Fetched:
+    """The public AppView: the handle's DID (resolveHandle), then the post (getPostThread)."""
     actor = ref.handle or ""
     if not actor.startswith("did:"):
         status, data = await ctx.get_json(
@@ -182,6 +184,7 @@ def post_view_meta(post: dict[str, Any]) -> PostMeta:
         links=tuple(links),
         quoted=quoted,
         reply_to=at_to_web(str(parent["uri"])) if parent.get("uri") else None,
+        source="api",
     )
 
 

@@ -20,7 +20,7 @@ from .base import (
     split,
     text_of,
 )
-from .http import META_GRAPH, FetchContext, Fetched, meta_oembed
+from .http import META_GRAPH, FetchContext, Fetched, meta_oembed, tries
 
 _HOSTS = frozenset({"facebook.com", "m.facebook.com", "web.facebook.com", "mbasic.facebook.com"})
 _PATHS = [
@@ -117,6 +117,7 @@ def _in_paragraph(paragraph: HtmlElement | None, el: HtmlElement) -> bool:
     return paragraph is not None and any(a is paragraph for a in el.iterancestors())
 
 
+@tries("oembed", "opengraph")
 async def fetch(ref: PostRef, ctx: FetchContext) -> Fetched:
     url = canonical_url(ref)
     endpoint = "oembed_video" if "/videos/" in url or "/reel/" in url or "/watch" in url else "oembed_post"

@@ -18,7 +18,7 @@ from .base import (
     split,
     text_of,
 )
-from .http import META_GRAPH, FetchContext, Fetched, meta_oembed
+from .http import META_GRAPH, FetchContext, Fetched, meta_oembed, tries
 
 _HOSTS = frozenset({"instagram.com", "instagr.am", "m.instagram.com"})
 _POST = re.compile(r"^(?:/(?P<user>[\w.]+))?/(?P<kind>p|reels?|tv)/(?P<code>[\w-]{5,40})(?:/|$)")
@@ -164,6 +164,7 @@ def _shortcode(attrs: dict[str, str]) -> Embed | None:
     return Embed("instagram", url=f"https://www.instagram.com/p/{code}/", post_id=code)
 
 
+@tries("oembed", "opengraph")
 async def fetch(ref: PostRef, ctx: FetchContext) -> Fetched:
     query = urlencode({"format": "json", "omitscript": "true", "url": canonical_url(ref)})
     return await meta_oembed(ctx, f"{META_GRAPH}/instagram_oembed?{query}", ref, "instagram", canonical_url(ref))

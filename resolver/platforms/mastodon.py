@@ -20,7 +20,7 @@ from .base import (
     split,
     text_of,
 )
-from .http import NOTHING, FetchContext, Fetched
+from .http import NOTHING, FetchContext, Fetched, tries
 
 # Hosts whose /@user/<digits> paths are not Mastodon statuses.
 _OTHER_SITES = frozenset(
@@ -92,24 +92,38 @@ def _shortcode(attrs: dict[str, str]) -> Embed | None:
     return Embed("mastodon", url=url, post_id=status_id, author_handle=handle)
 
 
+@tries("api", "oembed")
 async def fetch(ref: PostRef, ctx: FetchContext) -> Fetched:
-    """The status on the server that issued its id (ids are per server), oEmbed if the API refuses."""
+    """The status on the server that issued its id (ids are per server); that server's oEmbed when the API
+    refuses (limited-federation servers answer 401 to anonymous calls) or fails (noted in ``ctx``)."""
+    from ..errors import BlockedError, FetchError
+
     instance = dict(ref.extra).get("instance")
     if not instance:
         return NOTHING
-    status, data = await ctx.get_json(f"https://{instance}/api/v1/statuses/{ref.post_id}")
+    try:
+        status, data = await ctx.get_json(f"https://{instance}/api/v1/statuses/{ref.post_id}")
+    except FetchError as exc:
+        if isinstance(exc, BlockedError):
+            raise  # the same server's oEmbed would be refused too
+        status, data = 0, None
     if status == 200 and isinstance(data, dict) and data.get("id"):
         return Fetched(status_meta(data, instance))
     if status == 404:
         return Fetched(dead="not found: deleted, private, or not on this server")
-    # Servers in limited-federation mode answer 401 to anonymous API calls; their oEmbed may still answer.
     query = urlencode({"url": canonical_url(ref)})
     status, data = await ctx.get_json(f"https://{instance}/api/oembed?{query}")
     if status == 200 and isinstance(data, dict) and data.get("html"):
         text, _ = html_text(str(data["html"]))
         return Fetched(
             PostMeta(
-                "mastodon", ref.post_id, canonical_url(ref), data.get("author_name"), ref.handle, text=text or None
+                "mastodon",
+                ref.post_id,
+                canonical_url(ref),
+                data.get("author_name"),
+                ref.handle,
+                text=text or None,
+                source="oembed",
             )
         )
     return NOTHING
@@ -152,6 +166,7 @@ def status_meta(data: dict[str, Any], instance: str) -> PostMeta:
         links=tuple(links),
         quoted=quoted,
         reply_to=reply_to,
+        source="api",
     )
 
 

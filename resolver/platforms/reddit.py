@@ -17,7 +17,7 @@ from .base import (
     split,
     text_of,
 )
-from .http import FetchContext, Fetched, oembed
+from .http import FetchContext, Fetched, oembed, tries
 
 _HOSTS = frozenset({"reddit.com", "old.reddit.com", "new.reddit.com", "np.reddit.com", "m.reddit.com"})
 _POST = re.compile(r"^/r/(?P<sub>\w+)/comments/(?P<id>[a-z0-9]{2,12})(?:/(?P<slug>[^/]*))?")
@@ -54,6 +54,7 @@ def parse_embed(el: HtmlElement, base_url: str | None) -> Embed | None:
     return None
 
 
+@tries("oembed")
 async def fetch(ref: PostRef, ctx: FetchContext) -> Fetched:
     query = urlencode({"url": canonical_url(ref)})
     return await oembed(ctx, f"https://www.reddit.com/oembed?{query}", ref, "reddit", canonical_url(ref))

@@ -17,7 +17,7 @@ from .base import (
     split,
     text_of,
 )
-from .http import FetchContext, Fetched, meta_oembed
+from .http import FetchContext, Fetched, meta_oembed, tries
 
 _POST = re.compile(r"^/@(?P<user>[\w.]+)/post/(?P<code>[\w-]{5,40})/?")
 _SHORT = re.compile(r"^/t/(?P<code>[\w-]{5,40})/?")
@@ -57,6 +57,7 @@ def parse_embed(el: HtmlElement, base_url: str | None) -> Embed | None:
     return None
 
 
+@tries("oembed", "opengraph")
 async def fetch(ref: PostRef, ctx: FetchContext) -> Fetched:
     """Threads oEmbed (graph.threads.net, tokenless since 2026-06): html only, no author fields; the post
     page's OpenGraph when it does not answer."""

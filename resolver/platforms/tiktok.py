@@ -20,7 +20,7 @@ from .base import (
     text_of,
     text_without,
 )
-from .http import FetchContext, Fetched, oembed
+from .http import FetchContext, Fetched, oembed, tries
 
 _HOSTS = frozenset({"tiktok.com", "m.tiktok.com"})
 _VIDEO = re.compile(r"^/@(?P<user>[\w.-]+)/(?:video|photo)/(?P<id>\d{5,25})")
@@ -88,6 +88,7 @@ def _caption(section: HtmlElement, profile: HtmlElement | None) -> str:
     return text
 
 
+@tries("oembed")
 async def fetch(ref: PostRef, ctx: FetchContext) -> Fetched:
     query = urlencode({"format": "json", "url": canonical_url(ref)})
     result = await oembed(ctx, f"https://www.tiktok.com/oembed?{query}", ref, "tiktok", canonical_url(ref))

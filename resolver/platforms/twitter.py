@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 from urllib.parse import SplitResult
@@ -29,7 +30,7 @@ from .base import (
     text_of,
     text_without,
 )
-from .http import NOTHING, FetchContext, Fetched
+from .http import NOTHING, FetchContext, Fetched, Source, tries
 
 HOSTS = frozenset(
     {
@@ -295,30 +296,39 @@ OEMBED = "https://publish.twitter.com/oembed?format=json&url={url}"
 FXTWITTER = "https://api.fxtwitter.com/{handle}/status/{id}"
 
 
+@tries("syndication", "oembed", "fxtwitter")
 async def fetch(ref: PostRef, ctx: FetchContext) -> Fetched:
-    """Each source in turn; a source that fails (network, 5xx) is skipped. Only when every source says
-    "not found" is the tweet dead; a tombstone or a private account says so at once."""
+    """Each source in turn; a source that fails (network, 5xx, an unreadable answer) is skipped and noted in
+    ``ctx``. Only when every source says "not found" is the tweet dead; a tombstone or a private account says
+    so at once."""
     from ..jsnumber import syndication_token
 
-    sources = (
+    sources: tuple[tuple[Source, str, Callable[[Any, PostRef, int], Fetched]], ...] = (
         ("syndication", SYNDICATION.format(id=ref.post_id, token=syndication_token(ref.post_id)), from_syndication),
-        ("oEmbed", OEMBED.format(url=f"https://twitter.com/{ref.handle or 'i'}/status/{ref.post_id}"), from_oembed),
-        ("FxTwitter", FXTWITTER.format(handle=ref.handle or "i", id=ref.post_id), from_fxtwitter),
+        ("oembed", OEMBED.format(url=f"https://twitter.com/{ref.handle or 'i'}/status/{ref.post_id}"), from_oembed),
+        ("fxtwitter", FXTWITTER.format(handle=ref.handle or "i", id=ref.post_id), from_fxtwitter),
     )
     missing: list[str] = []
     for name, url, parse in sources:
         try:
             status, data = await ctx.get_json(url)
         except (httpx.HTTPError, FetchError):
+            continue  # noted in ctx: a later source may still answer
+        try:
+            result = parse(data, ref, status)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:  # a shape no parser expected
+            ctx.note_unreadable(exc)
             continue
-        result = parse(data, ref, status)
         if result.meta or result.dead:
             return result
         if result.missing:
-            missing.append(f"{name} {status}{' {}' if status == 200 else ''}")
+            missing.append(f"{_LABELS[name]} {status}{' {}' if status == 200 else ''}")
     if len(missing) == len(sources):
         return Fetched(dead=f"not found: deleted, suspended or never existed ({', '.join(missing)})")
     return NOTHING
+
+
+_LABELS = {"syndication": "syndication", "oembed": "oEmbed", "fxtwitter": "FxTwitter"}
 
 
 def _post_url(user: dict[str, Any] | None, tweet_id: str) -> str:
@@ -372,6 +382,7 @@ def from_syndication(data: Any, ref: PostRef, status: int = 200) -> Fetched:
             links=tuple(links),
             quoted=_post_url(quoted.get("user"), str(quoted.get("id_str"))) if isinstance(quoted, dict) else None,
             reply_to=reply_to,
+            source="syndication",
         )
     )
 
@@ -417,6 +428,7 @@ def from_oembed(data: Any, ref: PostRef, status: int = 200) -> Fetched:
             text=clean_text(text_of(paragraph)) if paragraph is not None else None,
             lang=paragraph.get("lang") if paragraph is not None else None,
             links=tuple(anchors_in_post),
+            source="oembed",
         )
     )
 
@@ -455,6 +467,7 @@ def from_fxtwitter(data: Any, ref: PostRef, status: int = 200) -> Fetched:
             media=tuple(media),
             quoted=str(quote.get("url")) if isinstance(quote, dict) and quote.get("url") else None,
             reply_to=_post_url({"screen_name": tweet.get("replying_to")}, str(replying)) if replying else None,
+            source="fxtwitter",
         )
     )
 

@@ -6,7 +6,7 @@ import re
 from urllib.parse import SplitResult, urlencode
 
 from .base import Embed, HtmlElement, Platform, PostRef, absolute, host_of, query_value, split
-from .http import FetchContext, Fetched, oembed
+from .http import FetchContext, Fetched, oembed, tries
 
 _HOSTS = frozenset({"youtube.com", "m.youtube.com", "music.youtube.com", "youtube-nocookie.com"})
 _ID = re.compile(r"^[\w-]{11}$")
@@ -58,6 +58,7 @@ def _shortcode(attrs: dict[str, str]) -> Embed | None:
     return Embed("youtube", url=f"https://www.youtube.com/watch?v={video}", post_id=video)
 
 
+@tries("oembed")
 async def fetch(ref: PostRef, ctx: FetchContext) -> Fetched:
     # The form the recorded answers were given for (ruby-oembed, 2024): /oembed/ with scheme=https.
     query = urlencode({"format": "json", "scheme": "https", "url": f"https://www.youtube.com/watch?v={ref.post_id}"})
