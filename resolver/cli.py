@@ -30,7 +30,7 @@ from .models import Document, Finding, ResolvedRecord
 from .output import Format, open_output, write_bytes, write_records
 from .pipeline import RunOptions, Stats
 from .read import MAX_SOURCE_BYTES, expand_sources, parse_size, read_source
-from .scan import LinkFilter, scan
+from .scan import LinkFilter, iter_scan
 from .store import Freshness, MemoryStore, SQLiteStore, Store
 
 T = TypeVar("T")
@@ -522,13 +522,12 @@ def scan_command(
 
     def records() -> Iterator[dict[str, Any]]:
         for doc in reader:
-            try:
-                findings = scan(doc, links=link_filter, whole_page=whole_page)
+            try:  # records go out as they are found: a long page is never held whole
+                for finding in iter_scan(doc, links=link_filter, whole_page=whole_page):
+                    yield finding.to_dict()
             except Exception as exc:  # a scanner bug on one page must not lose the others
                 reader.failed += 1
                 _error(f"{doc.source}: could not scan: {type(exc).__name__}: {exc}")
-                continue
-            yield from (f.to_dict() for f in findings)
 
     count = _write_output(output, fmt, records())
     if not quiet and sys.stderr.isatty():

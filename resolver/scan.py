@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Literal
 
 from .models import Document, Finding, Link, Post
@@ -11,17 +12,23 @@ LinkFilter = Literal["all", "short", "none"]
 
 def scan(doc: Document, *, links: LinkFilter = "all", whole_page: bool = False) -> list[Finding]:
     """Scan one document. ``links`` keeps all links, only shortened ones, or none (posts only)."""
+    return list(iter_scan(doc, links=links, whole_page=whole_page))
+
+
+def iter_scan(doc: Document, *, links: LinkFilter = "all", whole_page: bool = False) -> Iterator[Finding]:
+    """The same findings, in the same order, as they are found: a long HTML page is scanned piece by
+    piece and its findings need not all be held at once."""
     # Imported here, not at the top: lxml's import is a tenth of a second a text-only run never needs.
     if doc.kind == "html":
-        from .htmlscan import scan_html
+        from .htmlscan import iter_scan_html
 
-        findings = scan_html(doc, whole_page=whole_page)
+        findings: Iterator[Finding] = iter_scan_html(doc, whole_page=whole_page)
     else:
         from .textscan import scan_text
 
-        findings = scan_text(doc)
+        findings = iter(scan_text(doc))
     if links == "all":
         return findings
     if links == "none":
-        return [f for f in findings if isinstance(f, Post)]
-    return [f for f in findings if isinstance(f, Post) or (isinstance(f, Link) and f.shortener)]
+        return (f for f in findings if isinstance(f, Post))
+    return (f for f in findings if isinstance(f, Post) or (isinstance(f, Link) and f.shortener))
