@@ -10,9 +10,9 @@ __version__ = "0.1.0"
 
 from .errors import BlockedError, CassetteMissError, FetchError, ResolverError, SourceError, StoreError
 from .models import Document, Hop, Link, Media, Post, PostMeta, Resolution, ResolvedRecord
-from .read import decode, detect_kind, read_source
-from .scan import scan
-from .urls import canonical_url
+from .read.files import decode, detect_kind, read_source
+from .resolve.canonical import canonical_url
+from .scan.dispatch import scan
 
 __all__ = [
     "BlockedError",

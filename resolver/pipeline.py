@@ -20,14 +20,14 @@ from typing import Any
 import httpx
 
 from . import defaults
-from .enrich import Enriched, Enricher, Fetcher
+from .enrich.posts import Enriched, Enricher, Fetcher
 from .models import Document, Finding, Link, Post, Resolution, ResolvedRecord
-from .net import Deadline
+from .net.http import Deadline
 from .platforms import PostRef, canonical_post_url, match_post_url
-from .resolve import ResolveOptions, first_url, post_resolution, resolve_url
-from .scan import LinkFilter, scan
-from .store import STORED_AT, Freshness, MemoryStore, Store
-from .urls import absolute_url, shortener_host
+from .resolve.canonical import absolute_url, shortener_host
+from .resolve.hops import ResolveOptions, first_url, post_resolution, resolve_url
+from .scan.dispatch import LinkFilter, scan
+from .store.sqlite import STORED_AT, Freshness, MemoryStore, Store
 
 Progress = Callable[[int, int], None]
 DEADLINE_REACHED = "the run's deadline was reached first"

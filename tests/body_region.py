@@ -36,10 +36,10 @@ import lxml.etree
 import lxml.html
 
 from resolver import read_source, scan
-from resolver.findings import LineIndex
-from resolver.htmlpieces import html_parser
-from resolver.htmlscan import _SHARE_INTENTS
-from resolver.htmlsource import SourceMap
+from resolver.scan.findings import LineIndex
+from resolver.scan.html import _SHARE_INTENTS
+from resolver.scan.pieces import html_parser
+from resolver.scan.source import SourceMap
 
 PAGES = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "pages"
 WIDEN_TO = 1500  # characters of text the region holds at least

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, unquote, unquote_plus
 
-from resolver.jsregex import compile_js
+from resolver.resolve.jsregex import compile_js
 
 
 class BareClearURLs:

@@ -107,7 +107,7 @@ def all_cases() -> list[Case]:
 
 
 def extracted(case: Case) -> tuple[str, ...]:
-    from resolver.linkfinder import find_urls
+    from resolver.scan.links import find_urls
 
     found = tuple(f.raw for f in find_urls(case.text))
     if case.suite.startswith("twitter-text/autolink"):

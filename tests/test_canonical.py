@@ -14,11 +14,12 @@ import httpx
 import pytest
 
 import resolver
-from resolver import read_source, scan, urlrules
-from resolver.jsregex import UntranslatableRegex, compile_js, translate
-from resolver.net import make_client
-from resolver.resolve import ResolveOptions, resolve_url
-from resolver.urls import canonical_url, canonicalize, same_site, site_of
+from resolver import read_source, scan
+from resolver.net.http import make_client
+from resolver.resolve import rules as urlrules
+from resolver.resolve.canonical import canonical_url, canonicalize, same_site, site_of
+from resolver.resolve.hops import ResolveOptions, resolve_url
+from resolver.resolve.jsregex import UntranslatableRegex, compile_js, translate
 
 from .clearurls_reference import BareClearURLs
 from .conftest import CORPUS, needs_shared
@@ -368,7 +369,7 @@ def test_scan_does_not_load_the_rules() -> None:
         "from resolver.cli import app\n"
         "result = CliRunner().invoke(app, ['scan', sys.argv[1], '--format', 'jsonl'])\n"
         "assert result.exit_code == 0 and result.stdout, result.output\n"
-        "heavy = ('resolver.urlrules', 'resolver.jsregex', 'resolver.feeds', 'feedparser')\n"
+        "heavy = ('resolver.resolve.rules', 'resolver.resolve.jsregex', 'resolver.read.feeds', 'feedparser')\n"
         "loaded = [m for m in heavy if m in sys.modules]\n"
         "assert not loaded, loaded\n"
     )

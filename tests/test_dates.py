@@ -1,10 +1,10 @@
-"""resolver.dates: the dates embed signatures and cards write, in many languages and with a time beside them."""
+"""resolver.platforms.dates: the dates embeds write, in many languages, a time beside them or not."""
 
 from __future__ import annotations
 
 import pytest
 
-from resolver.dates import parse_embed_date
+from resolver.platforms.dates import parse_embed_date
 
 
 @pytest.mark.parametrize(

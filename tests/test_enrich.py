@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from resolver.cassette import CassetteTransport
-from resolver.enrich import Enricher, snowflake_time
-from resolver.jsnumber import syndication_token, to_radix_string
-from resolver.net import RetryPolicy, make_client
+from resolver.enrich.posts import Enricher, snowflake_time
+from resolver.net.cassette import CassetteTransport
+from resolver.net.http import RetryPolicy, make_client
 from resolver.platforms import PLATFORMS
 from resolver.platforms.http import sources_of
-from resolver.store import MemoryStore
+from resolver.platforms.jsnumber import syndication_token, to_radix_string
+from resolver.store.sqlite import MemoryStore
 
 from .conftest import SHARED
 

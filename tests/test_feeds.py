@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from resolver import feeds
-from resolver.cli import app
+from resolver.cli.app import app
 from resolver.errors import SourceError
-from resolver.feeds import FeedError, Limits, detect, entries, read_listing, walk
+from resolver.read import feeds
+from resolver.read.feeds import FeedError, Limits, detect, entries, read_listing, walk
 
 from .webserver import Request, serve
 
@@ -408,7 +408,7 @@ def test_an_endless_feed_is_refused_with_one_clear_error() -> None:
 
 
 def test_the_reader_reads_feeds_through_feeds_py() -> None:
-    from resolver import read
+    from resolver.read import files as read
 
     assert not hasattr(read, "feed_kind") and not hasattr(read, "feed_entries")  # one implementation only
     assert callable(feeds.detect) and callable(feeds.entries) and callable(feeds.walk)

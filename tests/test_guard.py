@@ -18,13 +18,13 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 from typer.testing import CliRunner
 
-from resolver.cli import app
+from resolver.cli.app import app
 from resolver.errors import BlockedError
-from resolver.guard import AddressGuard, AllowRule, is_public, normalise
-from resolver.net import RetryPolicy, make_client
+from resolver.net.guard import AddressGuard, AllowRule, is_public, normalise
+from resolver.net.http import RetryPolicy, make_client
 from resolver.pipeline import RunOptions, run
-from resolver.read import document
-from resolver.resolve import ResolveOptions, resolve_url
+from resolver.read.files import document
+from resolver.resolve.hops import ResolveOptions, resolve_url
 
 from .conftest import ConnectRecorder
 from .webserver import FakeDNS, FakeWeb, Request, send_raw_headers, serve

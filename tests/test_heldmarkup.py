@@ -1,10 +1,10 @@
-"""resolver.heldmarkup: decoding markup a page keeps as data, with offsets that lead back to the source."""
+"""resolver.scan.held: decoding markup a page keeps as data, with offsets that lead back to the source."""
 
 from __future__ import annotations
 
 import base64
 
-from resolver.heldmarkup import base64_markup, unescape_html, unescape_js
+from resolver.scan.held import base64_markup, unescape_html, unescape_js
 
 
 def test_js_escapes_decode_and_map_back_to_the_source() -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from resolver.linkfinder import find_urls
+from resolver.scan.links import find_urls
 
 from .conformance_cases import SHARED as CONFORMANCE
 from .conformance_cases import Case, all_cases, extracted, passes

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from resolver.mdlinks import MarkdownIndex, find_markdown_links, find_references, strip_links
+from resolver.scan.markdown import MarkdownIndex, find_markdown_links, find_references, strip_links
 
 
 def hrefs(text: str) -> list[tuple[str, str]]:

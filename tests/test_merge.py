@@ -1,9 +1,9 @@
-"""resolver.merge: one post per post, as a pure function over findings."""
+"""resolver.scan.merge: one post per post, as a pure function over findings."""
 
 from __future__ import annotations
 
-from resolver.merge import merge_posts
 from resolver.models import Link, Post
+from resolver.scan.merge import merge_posts
 
 
 def post(

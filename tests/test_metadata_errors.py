@@ -17,16 +17,16 @@ import httpx
 import pytest
 import yaml
 
-from resolver.cassette import CassetteTransport, _key
-from resolver.enrich import Enricher
+from resolver.enrich.posts import Enricher
 from resolver.models import ResolvedRecord
-from resolver.net import RetryPolicy, make_client
+from resolver.net.cassette import CassetteTransport, _key
+from resolver.net.http import RetryPolicy, make_client
 from resolver.pipeline import RunOptions, run
 from resolver.platforms import BY_NAME, PLATFORMS
 from resolver.platforms.http import Failure, sources_of, summarize
-from resolver.read import read_source
-from resolver.resolve import ResolveOptions
-from resolver.store import MemoryStore
+from resolver.read.files import read_source
+from resolver.resolve.hops import ResolveOptions
+from resolver.store.sqlite import MemoryStore
 
 from .conftest import FIXTURES
 
@@ -303,7 +303,7 @@ def test_every_platform_declares_the_sources_its_fetcher_tries() -> None:
 def test_the_platforms_command_lists_each_platforms_sources_in_order() -> None:
     from typer.testing import CliRunner
 
-    from resolver.cli import app
+    from resolver.cli.app import app
 
     result = CliRunner().invoke(app, ["platforms"])
     lines = {line.split()[0]: line for line in result.stdout.splitlines()}

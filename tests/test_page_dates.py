@@ -10,10 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from resolver.net import make_client
-from resolver.pages import html_date, read_page
-from resolver.read import document
-from resolver.resolve import resolve_url
+from resolver.net.http import make_client
+from resolver.read.files import document
+from resolver.resolve.hops import resolve_url
+from resolver.resolve.pages import html_date, read_page
 
 from .conftest import CORPUS, FIXTURES, needs_shared
 
@@ -60,7 +60,7 @@ def test_htmldate_never_fetches_even_a_body_that_is_a_url(monkeypatch: pytest.Mo
 
 
 def test_htmldate_reads_only_the_capped_head() -> None:
-    from resolver.pages import DATE_SCAN_CHARS
+    from resolver.resolve.pages import DATE_SCAN_CHARS
 
     late = "<html><body>" + "<p>filler</p>" * (DATE_SCAN_CHARS // 10) + '<time datetime="2024-05-24">x</time></body>'
     assert len(late) > DATE_SCAN_CHARS and html_date(late) is None

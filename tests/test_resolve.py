@@ -8,10 +8,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from resolver.cassette import CassetteTransport
 from resolver.models import Resolution
-from resolver.net import HostLimiter, RetryPolicy, make_client
-from resolver.resolve import ResolveOptions, resolve_url
+from resolver.net.cassette import CassetteTransport
+from resolver.net.http import HostLimiter, RetryPolicy, make_client
+from resolver.resolve.hops import ResolveOptions, resolve_url
 
 from .conftest import SHARED, ConnectRecorder
 from .webserver import FakeDNS, huge, reset, serve, trickle

@@ -88,7 +88,7 @@ def test_work_grows_linearly_with_hostile_input(name: str) -> None:
 
 def test_the_counter_tells_linear_from_quadratic_work() -> None:
     # The measure must be able to fail: work in resolver's code that grows with n² is caught.
-    from resolver.linkfinder import normalised_host
+    from resolver.scan.links import normalised_host
 
     def linear(n: int) -> None:
         for _ in range(n):

@@ -103,7 +103,7 @@ def test_linked_post_in_text_is_a_link_and_a_post() -> None:
 
 
 def test_spans_union_answers_overlap_and_cover() -> None:
-    from resolver.textscan import Spans
+    from resolver.scan.text import Spans
 
     spans = Spans([(10, 20), (30, 40)])
     spans.append((18, 32))  # bridges both: one interval 10-40

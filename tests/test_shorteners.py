@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from resolver.urls import shortener_host, shortener_hosts
+from resolver.resolve.canonical import shortener_host, shortener_hosts
 
 
 @pytest.mark.parametrize(

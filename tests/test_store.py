@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from resolver.cli import app
+from resolver.cli.app import app
 from resolver.errors import StoreError
-from resolver.store import Freshness, MemoryStore, Sighting, SQLiteStore
+from resolver.store.sqlite import Freshness, MemoryStore, Sighting, SQLiteStore
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()

@@ -6,7 +6,6 @@ import re
 from typing import Any
 from urllib.parse import SplitResult, urlencode
 
-from ..dates import parse_embed_date
 from ..models import Media, PostMeta
 from .base import (
     Embed,
@@ -21,6 +20,7 @@ from .base import (
     split,
     text_of,
 )
+from .dates import parse_embed_date
 from .http import NOTHING, FetchContext, Fetched, tries
 
 _POST = re.compile(r"/profile/(?P<actor>[^/]+)/post/(?P<rkey>[A-Za-z0-9._~:-]+)/?$")

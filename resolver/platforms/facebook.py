@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from urllib.parse import SplitResult, urlencode
 
-from ..dates import parse_embed_date
 from .base import (
     Embed,
     HtmlElement,
@@ -20,6 +19,7 @@ from .base import (
     split,
     text_of,
 )
+from .dates import parse_embed_date
 from .http import META_GRAPH, FetchContext, Fetched, meta_oembed, tries
 
 _HOSTS = frozenset({"facebook.com", "m.facebook.com", "web.facebook.com", "mbasic.facebook.com"})

@@ -87,7 +87,7 @@ class FetchContext:
         Raises what ``resolver.net`` raises; every failure is noted in ``refused`` or ``failures`` first.
         A 408/429/5xx left after the retries is returned (the fetcher sees no answer) and noted too."""
         from ..errors import BlockedError, FetchError
-        from ..net import RETRY_STATUSES, HostLimiter, RetryPolicy, fetch_with_retry
+        from ..net.http import RETRY_STATUSES, HostLimiter, RetryPolicy, fetch_with_retry
 
         policy = self.policy or RetryPolicy()
         limiter = self.limiter or HostLimiter()
@@ -246,7 +246,7 @@ _OG_AUTHOR = re.compile(r"^(?P<name>.*?)\s*\(@(?P<handle>[\w.]+)\)")
 async def opengraph(ctx: FetchContext, ref: Any, platform: str, post_url: str) -> Fetched:
     """What the post's own page says in OpenGraph: og:title "Name (@handle) on Threads", og:description
     "N likes, N replies. TEXT" (Threads), or an Instagram/Facebook caption."""
-    from ..pages import read_page
+    from ..resolve.pages import read_page
 
     response = await ctx.get(post_url)
     if response.status in (404, 410):

@@ -10,7 +10,6 @@ from urllib.parse import SplitResult
 
 import httpx
 
-from ..dates import parse_embed_date
 from ..errors import FetchError
 from ..models import Media, PostMeta
 from .base import (
@@ -30,6 +29,7 @@ from .base import (
     text_of,
     text_without,
 )
+from .dates import parse_embed_date
 from .http import NOTHING, FetchContext, Fetched, Source, tries
 
 HOSTS = frozenset(
@@ -301,7 +301,7 @@ async def fetch(ref: PostRef, ctx: FetchContext) -> Fetched:
     """Each source in turn; a source that fails (network, 5xx, an unreadable answer) is skipped and noted in
     ``ctx``. Only when every source says "not found" is the tweet dead; a tombstone or a private account says
     so at once."""
-    from ..jsnumber import syndication_token
+    from .jsnumber import syndication_token
 
     sources: tuple[tuple[Source, str, Callable[[Any, PostRef, int], Fetched]], ...] = (
         ("syndication", SYNDICATION.format(id=ref.post_id, token=syndication_token(ref.post_id)), from_syndication),

@@ -1,0 +1,636 @@
+"""Keep cited sources from rotting: Wayback Machine lookups, Save Page Now, and a local WARC.
+
+For every cited source (a link's canonical URL, a post's canonical URL):
+
+* **lookup** — the CDX API (the availability API sometimes answers ``{}`` for archived pages), asking for
+  the latest captures and keeping the newest *good* one: a 2xx capture, or a revisit of one. Archived error
+  pages (a replayed 404 or 429) and archived redirects are not captures of the source. With ``--near``
+  (:mod:`resolver.near`) it asks CDX for the captures closest to a moment instead (``closest=`` with
+  ``sort=closest``) and keeps the nearest good one; the record says which rule chose it. CDX asks for about
+  30 requests a minute and sends 429 without ``Retry-After``: requests are spaced (``cdx_interval``) and a
+  bare 429 waits a minute. A blocked site (403 + ``X-Archive-Wayback-Runtime-Error``) is reported as such.
+* **save** (``--save``) — Save Page Now 2 for sources with no capture, or none newer than ``max_age``,
+  with the user's keys from ``IA_ACCESS_KEY``/``IA_SECRET_KEY``; the job is polled until it ends or
+  ``spn_timeout`` passes, one job at a time (SPN's per-user limits are small).
+* **WARC** (``--warc PATH``) — every response fetched for a cited source, redirect hops included, written
+  with warcio as request/response records (payload digests included) that pywb and ReplayWeb.page open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import os
+import time
+import zlib
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, BinaryIO
+from urllib.parse import urlencode
+
+import httpx
+
+from ..errors import FetchError, ResolverError
+from ..models import ResolvedRecord
+from ..net.http import Deadline, within
+from ..store.sqlite import Ledger, Store
+from .near import Moment, Target
+
+DEADLINE_REACHED = "the run's deadline was reached first"
+_NOTHING_YET: dict[str, Any] = {
+    "wayback_url": None,
+    "archived_at": None,
+    "chosen_by": None,  # "newest", "near-article", "near-date", "saved" (Save Page Now's new capture)
+    "target": None,  # with --near: the date or moment the capture was chosen nearest to
+    "target_from": None,  # with --near: "article" (its published date), "run-date" (it has none), "option"
+    "saved": False,
+    "warc": None,
+    "error": None,
+}
+_FIELDS = "urlkey,timestamp,original,mimetype,statuscode,digest,length"
+CDX = "https://web.archive.org/cdx/search/cdx"
+SPN = "https://web.archive.org/save"
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass
+class ArchiveOptions:
+    lookup: bool = True
+    save: bool = False
+    max_age: float | None = None  # seconds: an older capture is saved again (with --save)
+    warc: Path | None = None
+    cdx_interval: float = 2.5  # 24 requests a minute: 80 % of the CDX limit, as the IA asked of the wayback library
+    bare_429_wait: float = 60.0  # CDX and SPN 429s carry no Retry-After
+    spn_poll_interval: float = 6.0
+    spn_timeout: float = 180.0
+    access_key: str | None = field(default_factory=lambda: os.environ.get("IA_ACCESS_KEY"))
+    secret_key: str | None = field(default_factory=lambda: os.environ.get("IA_SECRET_KEY"))
+    lookup_ttl: float = 7 * 86400
+    cdx_url: str = CDX
+    spn_url: str = SPN
+    sleep: Sleep = asyncio.sleep
+    clock: Callable[[], float] = time.time
+
+
+@dataclass(frozen=True)
+class Capture:
+    timestamp: str  # YYYYMMDDhhmmss
+    original: str
+
+    @property
+    def wayback_url(self) -> str:
+        return f"https://web.archive.org/web/{self.timestamp}/{self.original}"
+
+    @property
+    def archived_at(self) -> str:
+        return (
+            dt.datetime.strptime(self.timestamp, "%Y%m%d%H%M%S")
+            .replace(tzinfo=dt.timezone.utc)
+            .isoformat()
+            .replace("+00:00", "Z")
+        )
+
+    def age(self, now: float) -> float:
+        when = dt.datetime.strptime(self.timestamp, "%Y%m%d%H%M%S").replace(tzinfo=dt.timezone.utc).timestamp()
+        return now - when
+
+
+class ArchiveError(Exception):
+    """Archiving one source failed; the message goes on the record's ``archive.error``."""
+
+
+def parse_cdx(text: str) -> list[dict[str, str]]:
+    """CDX plain-text lines (``urlkey timestamp original mimetype statuscode digest length``), newest last."""
+    rows = []
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 7:
+            keys = ("urlkey", "timestamp", "original", "mimetype", "statuscode", "digest")
+            rows.append(dict(zip(keys, parts[:6], strict=True)))
+    return rows
+
+
+def best_capture(rows: list[dict[str, str]]) -> Capture | None:
+    """The newest capture of the page itself: 2xx, or a revisit (identical payload to an earlier capture).
+    Archived errors (4xx/5xx, e.g. a replayed 429) and archived redirects (3xx) do not count."""
+    good_digests = {r["digest"] for r in rows if r["statuscode"].startswith("2")}
+    for row in sorted(rows, key=lambda r: r["timestamp"], reverse=True):
+        status = row["statuscode"]
+        if status.startswith("2"):
+            return Capture(row["timestamp"], row["original"])
+        if row["mimetype"] == "warc/revisit" and status == "-" and (row["digest"] in good_digests or not good_digests):
+            return Capture(row["timestamp"], row["original"])
+    return None
+
+
+def nearest_capture(rows: list[dict[str, str]], moment: Moment) -> Capture | None:
+    """The good capture (as :func:`best_capture` counts them) nearest ``moment``, before or after it; of two
+    as near, the earlier (what the page was when it was cited, not what it became)."""
+    good_digests = {r["digest"] for r in rows if r["statuscode"].startswith("2")}
+    target = dt.datetime.strptime(moment.cdx, "%Y%m%d%H%M%S")
+
+    def distance(row: dict[str, str]) -> tuple[float, str]:
+        try:
+            when = dt.datetime.strptime(row["timestamp"][:14].ljust(14, "0"), "%Y%m%d%H%M%S")
+        except ValueError:
+            return (float("inf"), row["timestamp"])
+        return (abs((when - target).total_seconds()), row["timestamp"])
+
+    for row in sorted(rows, key=distance):
+        status = row["statuscode"]
+        if status.startswith("2"):
+            return Capture(row["timestamp"], row["original"])
+        if row["mimetype"] == "warc/revisit" and status == "-" and (row["digest"] in good_digests or not good_digests):
+            return Capture(row["timestamp"], row["original"])
+    return None
+
+
+class Throttle:
+    """At most one request per ``interval`` seconds (shared by all tasks of a run)."""
+
+    def __init__(self, interval: float, sleep: Sleep, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = interval
+        self._sleep = sleep
+        self._clock = clock
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        async with self._lock:
+            now = self._clock()
+            if now < self._next:
+                await self._sleep(self._next - now)
+                now = self._next
+            self._next = now + self.interval
+
+
+@dataclass
+class Archiver:
+    client: httpx.AsyncClient
+    store: Store
+    options: ArchiveOptions = field(default_factory=ArchiveOptions)
+    allow_private: bool = False
+    _throttle: Throttle | None = None
+    _spn_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def __post_init__(self) -> None:
+        self._throttle = Throttle(self.options.cdx_interval, self.options.sleep)
+
+    async def _get(
+        self,
+        url: str,
+        *,
+        method: str = "GET",
+        headers: dict[str, str] | None = None,
+        content: bytes | None = None,
+        max_body: int = 4 * 1024 * 1024,
+    ) -> Any:
+        from ..net.http import fetch_once
+
+        for attempt in range(3):
+            response = await fetch_once(
+                self.client,
+                url,
+                method=method,
+                headers=headers,
+                content=content,
+                max_body=max_body,
+                allow_private=self.allow_private,
+                read_body=lambda _: True,
+            )
+            if response.status == 429 and attempt < 2 and not response.headers.get("memento-datetime"):
+                await self.options.sleep(self.options.bare_429_wait)
+                continue
+            if response.status in (502, 503, 504) and attempt < 2:
+                await self.options.sleep(5.0 * (attempt + 1))
+                continue
+            return response
+        return response
+
+    async def lookup(self, url: str) -> Capture | None:
+        """The newest good capture of ``url``, from the store when fresh."""
+        cached = self.store.get("wayback", url)
+        if cached is not None:
+            return Capture(cached["timestamp"], cached["original"]) if cached.get("timestamp") else None
+        rows = await self._cdx({"url": url, "limit": "-25", "fl": _FIELDS})
+        capture = best_capture(rows)
+        if capture is None and len(rows) >= 25:
+            # The newest 25 are all errors or redirects: ask for the newest good one directly.
+            again = {"url": url, "limit": "-1", "filter": "statuscode:200", "fl": _FIELDS}
+            capture = best_capture(await self._cdx(again, final=False))
+        value = {"timestamp": capture.timestamp, "original": capture.original} if capture else {}
+        self.store.put("wayback", url, value, self.options.lookup_ttl if capture else self.options.lookup_ttl / 7)
+        return capture
+
+    async def lookup_near(self, url: str, moment: Moment) -> Capture | None:
+        """The good capture of ``url`` nearest ``moment``, from the store when fresh.
+
+        CDX's closest-capture query: ``closest=<14 digits>&sort=closest`` returns the captures of the exact
+        URL ordered by their distance from that moment; the 25 nearest are read and the nearest good one
+        kept. When all 25 are errors or redirects, the nearest 200 is asked for directly
+        (``filter=statuscode:200&limit=1``)."""
+        key = f"{url} near {moment.cdx}"
+        cached = self.store.get("wayback-near", key)
+        if cached is not None:
+            return Capture(cached["timestamp"], cached["original"]) if cached.get("timestamp") else None
+        rows = await self._cdx({"url": url, "closest": moment.cdx, "sort": "closest", "limit": "25", "fl": _FIELDS})
+        capture = nearest_capture(rows, moment)
+        if capture is None and len(rows) >= 25:
+            query = {"url": url, "closest": moment.cdx, "sort": "closest", "limit": "1", "filter": "statuscode:200"}
+            capture = nearest_capture(await self._cdx({**query, "fl": _FIELDS}, final=False), moment)
+        value = {"timestamp": capture.timestamp, "original": capture.original} if capture else {}
+        self.store.put("wayback-near", key, value, self.options.lookup_ttl if capture else self.options.lookup_ttl / 7)
+        return capture
+
+    async def _cdx(self, params: dict[str, str], *, final: bool = True) -> list[dict[str, str]]:
+        """One CDX query (spaced by the throttle): its rows. A refusal raises ArchiveError when ``final``;
+        a follow-up query that fails just finds nothing more."""
+        assert self._throttle is not None
+        await self._throttle.wait()
+        response = await self._get(f"{self.options.cdx_url}?{urlencode(params)}")
+        if response.status != 200 and not final:
+            return []
+        runtime_error = response.headers.get("x-archive-wayback-runtime-error", "")
+        if response.status == 403 and "Blocked" in runtime_error:
+            raise ArchiveError("the Wayback Machine excludes this site (blocked)")
+        if response.status != 200:
+            raise ArchiveError(f"the CDX API answered HTTP {response.status}")
+        return parse_cdx(response.body.decode("utf-8", "replace"))
+
+    async def save(self, url: str) -> Capture:
+        """Save Page Now 2: request a capture and poll the job until it ends (or the timeout passes)."""
+        if not (self.options.access_key and self.options.secret_key):
+            raise ArchiveError("--save needs IA_ACCESS_KEY and IA_SECRET_KEY (archive.org/account/s3.php)")
+        auth = {
+            "Authorization": f"LOW {self.options.access_key}:{self.options.secret_key}",
+            "Accept": "application/json",
+        }
+        async with self._spn_lock:  # one capture at a time: SPN's per-user session limit is small
+            form = urlencode({"url": url, "skip_first_archive": "1"}).encode()
+            response = await self._get(
+                self.options.spn_url,
+                method="POST",
+                content=form,
+                headers={**auth, "Content-Type": "application/x-www-form-urlencoded"},
+            )
+            answer = _json(response.body)
+            if response.status != 200 or not answer.get("job_id"):
+                raise ArchiveError(f"Save Page Now refused: {_spn_reason(answer, response.status)}")
+            job = str(answer["job_id"])
+            waited = 0.0
+            while waited <= self.options.spn_timeout:
+                await self.options.sleep(self.options.spn_poll_interval)
+                waited += self.options.spn_poll_interval
+                status = await self._get(f"{self.options.spn_url}/status/{job}", headers=auth)
+                state = _json(status.body)
+                if state.get("status") == "success" and state.get("timestamp"):
+                    return Capture(str(state["timestamp"]), str(state.get("original_url") or url))
+                if state.get("status") == "error":
+                    raise ArchiveError(f"Save Page Now failed: {_spn_reason(state, status.status)}")
+            raise ArchiveError(f"Save Page Now job {job} did not finish within {self.options.spn_timeout:g} s")
+
+    async def archive(self, url: str, target: Target | None = None) -> dict[str, Any]:
+        """Look the source up (its newest good capture, or the one nearest ``target``), save it when asked
+        and due, and say which rule chose the capture the record names."""
+        result: dict[str, Any] = dict(_NOTHING_YET)
+        if target is not None:
+            result["target"], result["target_from"] = target.moment.iso, target.target_from
+        try:
+            if not self.options.lookup:
+                capture = None
+            elif target is None:
+                capture = await self.lookup(url)
+            else:
+                capture = await self.lookup_near(url, target.moment)
+            chosen_by = ("newest" if target is None else target.chosen_by) if capture is not None else None
+            if self.options.save:
+                # Whether a new capture is due depends on the newest one, whichever capture the record names.
+                newest = capture if target is None or self.options.max_age is None else await self.lookup(url)
+                stale = newest is None or (
+                    self.options.max_age is not None and newest.age(self.options.clock()) > self.options.max_age
+                )
+                if stale:
+                    saved = await self.save(url)
+                    result["saved"] = True
+                    value = {"timestamp": saved.timestamp, "original": saved.original}
+                    self.store.put("wayback", url, value, self.options.lookup_ttl)
+                    if target is None or capture is None:  # the near capture, when there is one, stays the answer
+                        capture, chosen_by = saved, "saved"
+            if capture is not None:
+                result["wayback_url"] = capture.wayback_url
+                result["archived_at"] = capture.archived_at
+                result["chosen_by"] = chosen_by
+        except (ArchiveError, FetchError) as exc:
+            result["error"] = str(exc)
+        except httpx.HTTPError as exc:
+            result["error"] = f"the Wayback Machine could not be reached: {type(exc).__name__}: {exc}"
+        return result
+
+
+def _json(body: bytes) -> dict[str, Any]:
+    import json
+
+    try:
+        value = json.loads(body.decode("utf-8", "replace"))
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _spn_reason(answer: dict[str, Any], status: int) -> str:
+    return str(answer.get("status_ext") or answer.get("message") or f"HTTP {status}")
+
+
+# --- records ---------------------------------------------------------------------------------------------
+
+
+def cited_url(record: ResolvedRecord) -> str | None:
+    """The source a record cites: a resolved link's or a post's canonical URL."""
+    res = record.resolution
+    if res is None or res.status != "ok" or not res.canonical_url:
+        return None
+    return res.canonical_url
+
+
+async def archive_records(
+    records: list[ResolvedRecord],
+    archiver: Archiver,
+    warc: WarcRecorder | None = None,
+    *,
+    deadline: Deadline | None = None,
+    target: Callable[[ResolvedRecord], Target | None] | None = None,
+) -> list[ResolvedRecord]:
+    """Each record gains an ``archive`` object; every distinct cited source is archived once (once per
+    target moment with ``target``, which says for each record what its capture is chosen nearest to).
+
+    ``deadline`` (the run's) bounds the whole phase: a source still being archived when it passes gets
+    ``archive.error`` "the run's deadline was reached first", and no capture starts after it."""
+    targets = {id(r): target(r) if target else None for r in records}
+
+    def key(record: ResolvedRecord) -> tuple[str, str] | None:
+        url, aim = cited_url(record), targets[id(record)]
+        return (url, aim.moment.cdx if aim else "") if url else None
+
+    jobs = {k: targets[id(r)] for r in records if (k := key(r))}
+    results: dict[tuple[str, str], dict[str, Any]] = {}
+
+    async def one(job: tuple[str, str]) -> None:
+        results[job] = await archiver.archive(job[0], jobs[job])
+
+    tasks = [asyncio.ensure_future(one(job)) for job in jobs]
+    if tasks:
+        _, pending = await asyncio.wait(tasks, timeout=deadline.remaining() if deadline else None)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+    for job in jobs:
+        results.setdefault(job, {**_NOTHING_YET, "error": DEADLINE_REACHED})
+    if warc is not None:
+        for record in records:
+            wanted = key(record)
+            if wanted is None or wanted not in results or results[wanted]["warc"] is not None:
+                continue
+            result = results[wanted]
+            try:
+                if deadline is not None and deadline.passed:
+                    raise TimeoutError
+                capture = warc.capture(record)
+                result["warc"] = await (within(deadline.remaining(), capture) if deadline else capture)
+            except (TimeoutError, asyncio.TimeoutError):  # only the run's deadline bounds this step
+                note = f"warc: {DEADLINE_REACHED}"
+                result["error"] = f"{result['error']}; {note}" if result["error"] else note
+            except WarcError as exc:
+                note = str(exc)
+                result["error"] = f"{result['error']}; {note}" if result["error"] else note
+            except (FetchError, httpx.HTTPError, OSError) as exc:
+                note = f"warc: {type(exc).__name__}: {exc}"
+                result["error"] = f"{result['error']}; {note}" if result["error"] else note
+    return [replace(r, extra={**r.extra, "archive": results.get(k) if (k := key(r)) else None}) for r in records]
+
+
+# --- WARC ------------------------------------------------------------------------------------------------
+
+
+class WarcError(ResolverError):
+    """The WARC could not be written (a full disk, …); the message goes on the record's ``archive.error``."""
+
+
+class WarcRecorder:
+    """Writes request/response records for a cited source's chain (each hop, then the page) with warcio.
+
+    What a kill or a full disk leaves is repaired when the file is opened: every record is written with one
+    ``write`` and its end noted in the store, so the file is checked from the last end known to be whole;
+    a torn record after it is cut off (``repaired`` says so), whole records the store did not hear of are
+    taken in. The store remembers which URL went to which record of this file, so a re-run never writes a
+    URL twice. A failed write is undone and ends the WARC's part of the run (``broken``).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        client: httpx.AsyncClient,
+        *,
+        allow_private: bool = False,
+        max_body: int = 32 * 1024 * 1024,
+        store: Ledger | None = None,
+    ) -> None:
+        from ..store.sqlite import MemoryStore
+
+        self.path = path
+        self.client = client
+        self.allow_private = allow_private
+        self.max_body = max_body
+        self.gzip = path.suffix == ".gz" or path.name.endswith(".warc.gz")
+        self.store: Ledger = store if store is not None else MemoryStore()
+        self.repaired: str | None = None
+        self.broken: str | None = None
+        try:
+            if path.exists() and not path.is_file():  # a device or a FIFO cannot be checked, cut or resumed
+                raise OSError(0, "not a regular file")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._key = str(path.resolve())
+            self._written = self._check_tail()
+            self._file = path.open("ab")
+        except OSError as exc:
+            raise WarcError(f"cannot use the WARC {path}: {exc.strerror or exc}") from None
+
+    def _check_tail(self) -> dict[str, str]:
+        """Cut a torn last record off; return URL → record id of every response the file holds."""
+        size = self.path.stat().st_size if self.path.exists() else 0
+        known = self.store.warc_end(self._key) or 0
+        if known > size:  # shorter than when we last wrote: replaced or cut by someone else
+            self.store.forget_warc(self._key)
+            known = 0
+        written = self.store.warc_captures(self._key) if known else {}
+        good = known
+        with self.path.open("rb") if size else open(os.devnull, "rb") as handle:
+            for _start, end, headers in whole_records(handle, known, gzip=self.gzip):
+                if headers.get("warc-type") == "response":
+                    url, record_id = headers.get("warc-target-uri"), headers.get("warc-record-id")
+                    if url and record_id and url not in written:
+                        written[url] = record_id
+                        self.store.note_warc_capture(self._key, url, record_id, end)
+                good = end
+        if good < size:
+            if good == 0 and not _looks_like_warc(self.path, self.gzip):
+                raise OSError(0, "it is not a WARC file; refusing to append to it")
+            os.truncate(self.path, good)
+            self.repaired = f"{self.path}: cut off a torn record at its end ({size - good} bytes) left by a stopped run"
+        return written
+
+    def close(self) -> None:
+        self._file.close()
+
+    async def capture(self, record: ResolvedRecord) -> dict[str, str] | None:
+        """Fetch and write every URL of the record's chain; the id of the cited page's response record."""
+        from ..net.http import fetch_once
+
+        res = record.resolution
+        if res is None:
+            return None
+        chain = [h.url for h in res.hops]
+        if res.final_url and res.final_url not in chain:
+            chain.append(res.final_url)
+        last_id = None
+        for url in chain:
+            if url in self._written:
+                last_id = self._written[url]
+                continue
+            if self.broken:
+                raise WarcError(self.broken)
+            response = await fetch_once(
+                self.client, url, max_body=self.max_body, allow_private=self.allow_private, read_body=lambda _: True
+            )
+            if url in self._written:  # another task wrote it while this one was fetching
+                last_id = self._written[url]
+                continue
+            last_id = self._write(url, response)
+        return {"file": str(self.path), "record_id": last_id} if last_id else None
+
+    def _write(self, url: str, response: Any) -> str:
+        from io import BytesIO
+        from urllib.parse import urlsplit
+
+        from warcio.statusandheaders import StatusAndHeaders
+        from warcio.warcwriter import WARCWriter
+
+        # httpx hands over decoded bodies: drop the encodings that no longer apply and state the true length.
+        headers = [
+            (k, v)
+            for k, v in response.headers.multi_items()
+            if k.lower() not in ("content-encoding", "transfer-encoding", "content-length")
+        ]
+        headers.append(("Content-Length", str(len(response.body))))
+        reason = response.reason or "OK"
+        http_headers = StatusAndHeaders(f"{response.status} {reason}", headers, protocol="HTTP/1.1")
+        buffer = BytesIO()
+        writer = WARCWriter(buffer, gzip=self.gzip)
+        response_record = writer.create_warc_record(
+            url, "response", payload=BytesIO(response.body), length=len(response.body), http_headers=http_headers
+        )
+        parts = urlsplit(url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        sent = list(response.request_headers.multi_items()) if response.request_headers is not None else []
+        request_headers = StatusAndHeaders(f"GET {target} HTTP/1.1", sent, is_http_request=True)
+        request_record = writer.create_warc_record(
+            url, "request", payload=BytesIO(b""), length=0, http_headers=request_headers
+        )
+        record_id = str(response_record.rec_headers.get_header("WARC-Record-ID"))
+        request_record.rec_headers.add_header("WARC-Concurrent-To", record_id)
+        writer.write_record(response_record)
+        writer.write_record(request_record)
+        start = self._file.tell()
+        try:  # the pair in one write: a kill leaves the file whole or with one torn tail, never a gap
+            self._file.write(buffer.getvalue())
+            self._file.flush()
+        except OSError as exc:
+            self.broken = f"warc: not written: {exc.strerror or exc}"
+            with contextlib.suppress(OSError):
+                self._file.truncate(start)  # undo the part that made it, so the file stays whole
+            raise WarcError(self.broken) from None
+        end = self._file.tell()
+        self._written[url] = record_id
+        self.store.note_warc_capture(self._key, url, record_id, end)
+        return record_id
+
+
+def whole_records(handle: BinaryIO, start: int, *, gzip: bool) -> Iterator[tuple[int, int, dict[str, str]]]:
+    """(start, end, WARC headers) of each whole record from ``start`` on; stops at the first torn one."""
+    handle.seek(start)
+    position = start
+    while True:
+        found = _next_gzip_member(handle, position) if gzip else _next_plain_record(handle, position)
+        if found is None:
+            return
+        end, block = found
+        headers = _whole_warc_record(block, plain_end_checked=not gzip)
+        if headers is None:
+            return
+        yield position, end, headers
+        position = end
+        handle.seek(position)
+
+
+def _next_gzip_member(handle: BinaryIO, position: int) -> tuple[int, bytes] | None:
+    decompressor = zlib.decompressobj(wbits=31)
+    out = bytearray()
+    consumed = 0
+    while not decompressor.eof:
+        chunk = handle.read(1 << 16)
+        if not chunk:
+            return None  # the member never ended: torn
+        consumed += len(chunk)
+        try:
+            out += decompressor.decompress(chunk)
+        except zlib.error:
+            return None
+    return position + consumed - len(decompressor.unused_data), bytes(out)
+
+
+def _next_plain_record(handle: BinaryIO, position: int) -> tuple[int, bytes] | None:
+    head = handle.read(1 << 16)
+    split = head.find(b"\r\n\r\n")
+    if not head.startswith(b"WARC/") or split < 0:
+        return None
+    length = _content_length(head[:split])
+    if length is None:
+        return None
+    total = split + 4 + length + 4
+    block = head[:total] if len(head) >= total else head + handle.read(total - len(head))
+    if len(block) < total:
+        return None
+    return position + total, block
+
+
+def _whole_warc_record(block: bytes, *, plain_end_checked: bool) -> dict[str, str] | None:
+    """The headers of a complete WARC record (header block, Content-Length bytes, CRLF CRLF), else None."""
+    split = block.find(b"\r\n\r\n")
+    if not block.startswith(b"WARC/") or split < 0:
+        return None
+    length = _content_length(block[:split])
+    if length is None or len(block) < split + 4 + length + 4 or block[split + 4 + length :][:4] != b"\r\n\r\n":
+        return None
+    headers: dict[str, str] = {}
+    for line in block[:split].decode("utf-8", "replace").split("\r\n")[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return headers
+
+
+def _content_length(header_block: bytes) -> int | None:
+    for line in header_block.split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            try:
+                return int(value.strip())
+            except ValueError:
+                return None
+    return None
+
+
+def _looks_like_warc(path: Path, gzip: bool) -> bool:
+    with path.open("rb") as handle:
+        head = handle.read(5)
+    return head.startswith(b"\x1f\x8b") if gzip else head.startswith(b"WARC/")
