@@ -24,9 +24,9 @@ from .enrich.posts import Enriched, Enricher, Fetcher
 from .models import Document, Finding, Link, Post, Resolution, ResolvedRecord
 from .net.http import Deadline
 from .platforms import PostRef, canonical_post_url, match_post_url
-from .resolve.canonical import absolute_url, shortener_host
 from .resolve.hops import ResolveOptions, first_url, post_resolution, resolve_url
 from .scan.dispatch import LinkFilter, scan
+from .scan.urls import absolute_url, shortener_host
 from .store.sqlite import STORED_AT, Freshness, MemoryStore, Store
 
 Progress = Callable[[int, int], None]

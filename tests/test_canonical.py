@@ -16,8 +16,9 @@ import pytest
 import resolver
 from resolver import read_source, scan
 from resolver.net.http import make_client
+from resolver.net.sites import same_site, site_of
 from resolver.resolve import rules as urlrules
-from resolver.resolve.canonical import canonical_url, canonicalize, same_site, site_of
+from resolver.resolve.canonical import canonical_url, canonicalize
 from resolver.resolve.hops import ResolveOptions, resolve_url
 from resolver.resolve.jsregex import UntranslatableRegex, compile_js, translate
 

@@ -1,10 +1,10 @@
-"""Which hosts are shorteners: resolver/data/shorteners.txt read by resolver.urls.shortener_host."""
+"""Which hosts are shorteners: resolver/data/shorteners.txt read by resolver.scan.urls.shortener_host."""
 
 from __future__ import annotations
 
 import pytest
 
-from resolver.resolve.canonical import shortener_host, shortener_hosts
+from resolver.scan.urls import shortener_host, shortener_hosts
 
 
 @pytest.mark.parametrize(

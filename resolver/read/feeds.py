@@ -128,7 +128,7 @@ def _is_text_sitemap(lines: list[str], url: str | None) -> bool:
     lines = [line.strip() for line in lines if line.strip()]
     if not lines or not all(_URL_LINE.match(line) for line in lines):
         return False
-    from ..resolve.canonical import same_site
+    from ..net.sites import same_site
 
     anchor = url or lines[0]
     return all(same_site(anchor, line) for line in lines)

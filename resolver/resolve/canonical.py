@@ -1,89 +1,18 @@
-"""Pure URL helpers: shortener hosts (data), absolute URLs, canonical forms and sites.
+"""Canonical URLs, offline: tracking parameters removed, trackers unwrapped, a normal form.
 
-Tracking parameters come from ClearURLs' maintained rules and the project's overlay (resolver/urlrules.py,
-see README, "Canonical URLs"); sites come from the public suffix list.
+Tracking parameters come from ClearURLs' maintained rules and the project's overlay (resolver/resolve/rules.py,
+see README, "Canonical URLs").
 """
 
 from __future__ import annotations
 
-import html
-import ipaddress
 import re
 from functools import lru_cache
-from importlib import resources
-from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urljoin, urlsplit, urlunsplit
+from typing import TYPE_CHECKING
+from urllib.parse import quote, urlsplit, urlunsplit
 
 if TYPE_CHECKING:
     from . import rules as urlrules
-
-
-@lru_cache(maxsize=1)
-def shortener_hosts() -> frozenset[str]:
-    """The curated shortener list, from ``resolver/data/shorteners.txt`` (its header says what is listed).
-
-    Entries are whole hosts (``bit.ly``, ``on.wsj.com``); ``*.lnk.to`` stands for every host under ``lnk.to``.
-    """
-    text = resources.files("resolver").joinpath("data/shorteners.txt").read_text("utf-8")
-    entries = (line.split("#", 1)[0].strip().lower() for line in text.splitlines())
-    return frozenset(entry for entry in entries if entry)
-
-
-def host_of(url: str) -> str:
-    try:
-        host = urlsplit(url).hostname or ""
-    except ValueError:
-        return ""
-    return host.lower().rstrip(".")
-
-
-@lru_cache(maxsize=65536)
-def shortener_host(url: str) -> str | None:
-    """The shortener a URL goes through (``"t.co"``, ``"bit.ly"``…), or None for an ordinary link.
-
-    The URL's host must *be* a listed host (a leading ``www.`` aside): a subdomain is another service
-    (``preview.redd.it`` serves images, ``redd.it`` redirects). Only hosts listed as ``*.name`` match
-    below ``name``, for services that issue their codes on subdomains (``artist.lnk.to/album``).
-    """
-    host = host_of(url)
-    if host.startswith("www."):
-        host = host[4:]
-    hosts = shortener_hosts()
-    if host in hosts:
-        return host
-    dot = host.find(".")
-    while dot != -1:
-        if "*" + host[dot:] in hosts:
-            return host
-        dot = host.find(".", dot + 1)
-    return None
-
-
-_SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
-
-
-def absolute_url(raw: str, base_url: str | None = None, *, decode_entities: bool = False) -> str:
-    """``raw`` as an absolute URL: entities decoded, joined to ``base_url``, https added when missing."""
-    url = html.unescape(raw) if decode_entities else raw
-    url = url.strip()
-    if url.startswith("//"):
-        return "https:" + url
-    if _SCHEME_RE.match(url):
-        return url
-    if base_url and (url.startswith(("/", "?", "#", ".")) or "." not in url.split("/", 1)[0]):
-        return urljoin(base_url, url)
-    return "https://" + url
-
-
-def tco_for_pic(url: str) -> str | None:
-    """``pic.twitter.com/CODE`` and ``pic.x.com/CODE`` are display text for the t.co code CODE."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if host in ("pic.twitter.com", "pic.x.com", "www.pic.twitter.com"):
-        code = parts.path.strip("/").split("/")[0]
-        if code.isalnum():
-            return f"https://t.co/{code}"
-    return None
 
 
 # --- canonical URLs ---------------------------------------------------------------------------------
@@ -195,41 +124,3 @@ def _remove_dot_segments(path: str) -> str:
     if segments[-1] in (".", ".."):
         out.append("")  # "/a/b/.." names the directory "/a/"
     return "/" + "/".join(out)
-
-
-def same_site(a: str, b: str) -> bool:
-    """Whether two URLs belong to one site: the same registrable domain by the public suffix list.
-
-    Private suffixes count (``alice.github.io`` and ``bob.github.io`` are two sites, as are two
-    ``*.blogspot.com`` blogs), so one user's page cannot claim another's as its canonical URL. An IP
-    address, or a host that is itself a public suffix, is only the same site as itself.
-    """
-    ha, hb = host_of(a), host_of(b)
-    if not (ha and hb):
-        return False
-    return ha == hb or site_of(ha) == site_of(hb)  # one host is one site: no need to load the list
-
-
-@lru_cache(maxsize=4096)
-def site_of(host: str) -> str:
-    """The registrable domain of ``host`` (``news.bbc.co.uk`` → ``bbc.co.uk``), lower-case, punycode."""
-    host = host.lower().rstrip(".").strip("[]")
-    if not host.isascii():
-        try:
-            host = host.encode("idna").decode("ascii")
-        except UnicodeError:
-            return host
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    else:
-        return host
-    return _suffix_list().privatesuffix(host) or host
-
-
-@lru_cache(maxsize=1)
-def _suffix_list() -> Any:
-    from publicsuffixlist import PublicSuffixList  # ~40 ms to load: only when a site is asked for
-
-    return PublicSuffixList(only_icann=False)

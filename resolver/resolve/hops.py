@@ -21,8 +21,10 @@ from .. import defaults
 from ..errors import BlockedError, FetchError, RetryLater
 from ..models import Hop, HopVia, Resolution
 from ..net.http import Budget, HopResponse, HostLimiter, RetryPolicy, fetch_with_retry, guard_of, request_seconds
+from ..net.sites import same_site
 from ..platforms import canonical_post_url, match_post_url
-from .canonical import canonical_url, same_site, shortener_host, tco_for_pic
+from ..scan.urls import shortener_host, tco_for_pic
+from .canonical import canonical_url
 from .pages import PageFacts, parse_refresh, read_page
 
 HTML_TYPES = ("text/html", "application/xhtml+xml", "")

@@ -9,7 +9,7 @@ from dataclasses import InitVar, dataclass, field
 
 from ..models import Document, Finding, Link, Post
 from ..platforms import Embed, match_post_url
-from ..resolve.canonical import shortener_host
+from .urls import shortener_host
 
 
 class LineIndex:

@@ -21,7 +21,6 @@ import lxml.html
 
 from ..models import Document, Finding, Post
 from ..platforms import PLATFORMS, Embed, Platform
-from ..resolve.canonical import absolute_url
 from .findings import Collector, LineIndex
 from .furniture import Furniture
 from .held import Decoded, base64_markup, unescape_html, unescape_js
@@ -29,6 +28,7 @@ from .links import find_urls
 from .merge import merge_posts
 from .pieces import Piece, html_parser, pieces
 from .source import COMMENT, TAG, TEXT, CharacterData, SourceIndex, SourceMap
+from .urls import absolute_url
 
 __all__ = ["EmbedHit", "SourceMap", "embeds_in_markup", "iter_scan_html", "markup_embeds", "scan_html"]
 

@@ -26,11 +26,11 @@ from dataclasses import dataclass
 
 from ..models import Document, Finding
 from ..platforms import PLATFORMS, Embed, match_post_url
-from ..resolve.canonical import absolute_url
 from .findings import Collector
 from .links import FoundURL, find_urls
 from .markdown import MarkdownIndex, find_references, strip_links
 from .signatures import TWEET_LENGTH, find_signatures, post_body, tweet_length
+from .urls import absolute_url
 
 _FENCE = re.compile(r"^[ \t]{0,3}(```|~~~)[^\n]*\n.*?(?:^[ \t]{0,3}\1[ \t]*$|\Z)", re.MULTILINE | re.DOTALL)
 _INLINE_CODE = re.compile(r"(?<!`)`[^`\n]+`(?!`)")

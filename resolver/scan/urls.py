@@ -1,0 +1,71 @@
+"""URLs as the scanner meets them: which host is a shortener (data), absolute URLs, pic.twitter.com codes."""
+
+from __future__ import annotations
+
+import html
+import re
+from functools import lru_cache
+from importlib import resources
+from urllib.parse import urljoin, urlsplit
+
+from ..net.sites import host_of
+
+
+@lru_cache(maxsize=1)
+def shortener_hosts() -> frozenset[str]:
+    """The curated shortener list, from ``resolver/data/shorteners.txt`` (its header says what is listed).
+
+    Entries are whole hosts (``bit.ly``, ``on.wsj.com``); ``*.lnk.to`` stands for every host under ``lnk.to``.
+    """
+    text = resources.files("resolver").joinpath("data/shorteners.txt").read_text("utf-8")
+    entries = (line.split("#", 1)[0].strip().lower() for line in text.splitlines())
+    return frozenset(entry for entry in entries if entry)
+
+
+@lru_cache(maxsize=65536)
+def shortener_host(url: str) -> str | None:
+    """The shortener a URL goes through (``"t.co"``, ``"bit.ly"``…), or None for an ordinary link.
+
+    The URL's host must *be* a listed host (a leading ``www.`` aside): a subdomain is another service
+    (``preview.redd.it`` serves images, ``redd.it`` redirects). Only hosts listed as ``*.name`` match
+    below ``name``, for services that issue their codes on subdomains (``artist.lnk.to/album``).
+    """
+    host = host_of(url)
+    if host.startswith("www."):
+        host = host[4:]
+    hosts = shortener_hosts()
+    if host in hosts:
+        return host
+    dot = host.find(".")
+    while dot != -1:
+        if "*" + host[dot:] in hosts:
+            return host
+        dot = host.find(".", dot + 1)
+    return None
+
+
+_SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
+def absolute_url(raw: str, base_url: str | None = None, *, decode_entities: bool = False) -> str:
+    """``raw`` as an absolute URL: entities decoded, joined to ``base_url``, https added when missing."""
+    url = html.unescape(raw) if decode_entities else raw
+    url = url.strip()
+    if url.startswith("//"):
+        return "https:" + url
+    if _SCHEME_RE.match(url):
+        return url
+    if base_url and (url.startswith(("/", "?", "#", ".")) or "." not in url.split("/", 1)[0]):
+        return urljoin(base_url, url)
+    return "https://" + url
+
+
+def tco_for_pic(url: str) -> str | None:
+    """``pic.twitter.com/CODE`` and ``pic.x.com/CODE`` are display text for the t.co code CODE."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if host in ("pic.twitter.com", "pic.x.com", "www.pic.twitter.com"):
+        code = parts.path.strip("/").split("/")[0]
+        if code.isalnum():
+            return f"https://t.co/{code}"
+    return None
