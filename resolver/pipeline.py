@@ -27,7 +27,7 @@ from .platforms import PostRef, canonical_post_url, match_post_url
 from .resolve.hops import ResolveOptions, first_url, post_resolution, resolve_url
 from .scan.dispatch import LinkFilter, scan
 from .scan.urls import absolute_url, shortener_host
-from .store.sqlite import STORED_AT, Freshness, MemoryStore, Store
+from .store import STORED_AT, Freshness, MemoryStore, Store
 
 Progress = Callable[[int, int], None]
 DEADLINE_REACHED = "the run's deadline was reached first"

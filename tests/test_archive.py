@@ -16,8 +16,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from resolver.archive.near import Moment, Near, parse_moment, run_date, target_for
-from resolver.archive.wayback import (
+from resolver.archive import (
     ArchiveOptions,
     Archiver,
     Throttle,
@@ -27,11 +26,12 @@ from resolver.archive.wayback import (
     nearest_capture,
     parse_cdx,
 )
+from resolver.archive.near import Moment, Near, parse_moment, run_date, target_for
 from resolver.cli.app import app
 from resolver.net.cassette import CassetteTransport
 from resolver.net.http import make_client
 from resolver.resolve.hops import ResolveOptions, resolve_url
-from resolver.store.sqlite import MemoryStore, RunLock, SQLiteStore
+from resolver.store import MemoryStore, RunLock, SQLiteStore
 
 from .webserver import serve
 
@@ -471,7 +471,7 @@ def test_a_torn_warc_tail_is_cut_off_and_nothing_is_written_twice(tmp_path: Path
 
 
 def test_a_file_that_is_not_a_warc_is_never_cut(tmp_path: Path) -> None:
-    from resolver.archive.wayback import WarcError
+    from resolver.archive import WarcError
 
     path = tmp_path / "notes.warc"
     path.write_text("my own notes, not a WARC\n")
@@ -488,8 +488,8 @@ def test_a_failed_warc_write_is_undone_and_said_once(tmp_path: Path) -> None:
             "import asyncio, json, resource, signal, sys\n"
             "sys.path.insert(0, sys.argv[3])\n"
             "from tests.test_archive import _capture_all\n"
-            "from resolver.store.sqlite import MemoryStore\n"
-            "from resolver.archive.wayback import WarcError\n"
+            "from resolver.store import MemoryStore\n"
+            "from resolver.archive import WarcError\n"
             "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
             "resource.setrlimit(resource.RLIMIT_FSIZE, (50_000, 50_000))\n"  # room for two captures, not three
             "urls = [f'{sys.argv[2]}/p/{n}' for n in range(4)]\n"

@@ -254,7 +254,7 @@ def test_rewrite_takes_the_common_options(tmp_path: Path) -> None:
 
 def test_replayed_answers_stay_out_of_the_default_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     default = tmp_path / "default-cache.sqlite3"
-    monkeypatch.setattr("resolver.store.sqlite.default_cache_path", lambda: default)
+    monkeypatch.setattr("resolver.store.default_cache_path", lambda: default)
     result = runner.invoke(app, ["resolve", str(EXAMPLE), "--cassette", str(EXAMPLE_CASSETTE)])
     assert result.exit_code == 0 and not default.exists()
 

@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 import resolver.net.http
-from resolver.archive.wayback import ArchiveOptions, Archiver, archive_records
+from resolver.archive import ArchiveOptions, Archiver, archive_records
 from resolver.cli.app import app
 from resolver.errors import FetchError
 from resolver.models import ResolvedRecord
@@ -26,7 +26,7 @@ from resolver.platforms import PostRef
 from resolver.platforms.http import FetchContext, Fetched
 from resolver.read.files import document
 from resolver.resolve.hops import ResolveOptions
-from resolver.store.sqlite import MemoryStore
+from resolver.store import MemoryStore
 
 from .webserver import FakeDNS, serve, trickle
 

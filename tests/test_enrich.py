@@ -20,7 +20,7 @@ from resolver.net.http import RetryPolicy, make_client
 from resolver.platforms import PLATFORMS
 from resolver.platforms.http import sources_of
 from resolver.platforms.jsnumber import syndication_token, to_radix_string
-from resolver.store.sqlite import MemoryStore
+from resolver.store import MemoryStore
 
 from .conftest import SHARED
 

@@ -26,7 +26,7 @@ from resolver.platforms import BY_NAME, PLATFORMS
 from resolver.platforms.http import Failure, sources_of, summarize
 from resolver.read.files import read_source
 from resolver.resolve.hops import ResolveOptions
-from resolver.store.sqlite import MemoryStore
+from resolver.store import MemoryStore
 
 from .conftest import FIXTURES
 

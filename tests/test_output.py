@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from resolver.cli.app import app
 from resolver.errors import OutputError
-from resolver.write.formats import open_output, write_bytes
+from resolver.write import open_output, write_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "article.html"
@@ -154,7 +154,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> 
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
 
-    code = f"from resolver.write.formats import write_bytes; write_bytes({str(out)!r}, b'x' * 100_000)"
+    code = f"from resolver.write import write_bytes; write_bytes({str(out)!r}, b'x' * 100_000)"
     done = subprocess.run([sys.executable, "-c", code], preexec_fn=limit, capture_output=True, text=True, timeout=60)
     assert done.returncode != 0 and "OutputError: cannot write" in done.stderr and "File too large" in done.stderr
     assert out.read_bytes() == b"the previous run's output\n"

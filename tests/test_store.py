@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from resolver.cli.app import app
 from resolver.errors import StoreError
-from resolver.store.sqlite import Freshness, MemoryStore, Sighting, SQLiteStore
+from resolver.store import Freshness, MemoryStore, Sighting, SQLiteStore
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()

@@ -274,7 +274,7 @@ def test_json_mode_makes_even_usage_errors_json(tmp_path: Path) -> None:
 
 
 def test_lock_exit_code_is_75_and_not_an_items_failure(tmp_path: Path) -> None:
-    from resolver.store.sqlite import RunLock
+    from resolver.store import RunLock
 
     cache = tmp_path / "cache.sqlite3"
     article = tmp_path / "a.txt"

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..models import Document, Finding, Link, Post, ResolvedRecord
 from ..resolve.hops import first_url
-from ..store.sqlite import Ledger, Sighting
+from ..store import Ledger, Sighting
 
 
 def content_hash(doc: Document) -> str:

@@ -1,45 +1,37 @@
-"""Keep cited sources from rotting: Wayback Machine lookups, Save Page Now, and a local WARC.
-
-For every cited source (a link's canonical URL, a post's canonical URL):
+"""The Wayback Machine: CDX lookups and Save Page Now.
 
 * **lookup** — the CDX API (the availability API sometimes answers ``{}`` for archived pages), asking for
   the latest captures and keeping the newest *good* one: a 2xx capture, or a revisit of one. Archived error
   pages (a replayed 404 or 429) and archived redirects are not captures of the source. With ``--near``
-  (:mod:`resolver.near`) it asks CDX for the captures closest to a moment instead (``closest=`` with
+  (:mod:`resolver.archive.near`) it asks CDX for the captures closest to a moment instead (``closest=`` with
   ``sort=closest``) and keeps the nearest good one; the record says which rule chose it. CDX asks for about
   30 requests a minute and sends 429 without ``Retry-After``: requests are spaced (``cdx_interval``) and a
   bare 429 waits a minute. A blocked site (403 + ``X-Archive-Wayback-Runtime-Error``) is reported as such.
 * **save** (``--save``) — Save Page Now 2 for sources with no capture, or none newer than ``max_age``,
   with the user's keys from ``IA_ACCESS_KEY``/``IA_SECRET_KEY``; the job is polled until it ends or
   ``spn_timeout`` passes, one job at a time (SPN's per-user limits are small).
-* **WARC** (``--warc PATH``) — every response fetched for a cited source, redirect hops included, written
-  with warcio as request/response records (payload digests included) that pywb and ReplayWeb.page open.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import os
 import time
-import zlib
-from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 
-from ..errors import FetchError, ResolverError
-from ..models import ResolvedRecord
-from ..net.http import Deadline, within
-from ..store.sqlite import Ledger, Store
+from ..errors import FetchError
+from ..store import Store
 from .near import Moment, Target
 
 DEADLINE_REACHED = "the run's deadline was reached first"
-_NOTHING_YET: dict[str, Any] = {
+NOTHING_YET: dict[str, Any] = {
     "wayback_url": None,
     "archived_at": None,
     "chosen_by": None,  # "newest", "near-article", "near-date", "saved" (Save Page Now's new capture)
@@ -294,7 +286,7 @@ class Archiver:
     async def archive(self, url: str, target: Target | None = None) -> dict[str, Any]:
         """Look the source up (its newest good capture, or the one nearest ``target``), save it when asked
         and due, and say which rule chose the capture the record names."""
-        result: dict[str, Any] = dict(_NOTHING_YET)
+        result: dict[str, Any] = dict(NOTHING_YET)
         if target is not None:
             result["target"], result["target_from"] = target.moment.iso, target.target_from
         try:
@@ -341,296 +333,3 @@ def _json(body: bytes) -> dict[str, Any]:
 
 def _spn_reason(answer: dict[str, Any], status: int) -> str:
     return str(answer.get("status_ext") or answer.get("message") or f"HTTP {status}")
-
-
-# --- records ---------------------------------------------------------------------------------------------
-
-
-def cited_url(record: ResolvedRecord) -> str | None:
-    """The source a record cites: a resolved link's or a post's canonical URL."""
-    res = record.resolution
-    if res is None or res.status != "ok" or not res.canonical_url:
-        return None
-    return res.canonical_url
-
-
-async def archive_records(
-    records: list[ResolvedRecord],
-    archiver: Archiver,
-    warc: WarcRecorder | None = None,
-    *,
-    deadline: Deadline | None = None,
-    target: Callable[[ResolvedRecord], Target | None] | None = None,
-) -> list[ResolvedRecord]:
-    """Each record gains an ``archive`` object; every distinct cited source is archived once (once per
-    target moment with ``target``, which says for each record what its capture is chosen nearest to).
-
-    ``deadline`` (the run's) bounds the whole phase: a source still being archived when it passes gets
-    ``archive.error`` "the run's deadline was reached first", and no capture starts after it."""
-    targets = {id(r): target(r) if target else None for r in records}
-
-    def key(record: ResolvedRecord) -> tuple[str, str] | None:
-        url, aim = cited_url(record), targets[id(record)]
-        return (url, aim.moment.cdx if aim else "") if url else None
-
-    jobs = {k: targets[id(r)] for r in records if (k := key(r))}
-    results: dict[tuple[str, str], dict[str, Any]] = {}
-
-    async def one(job: tuple[str, str]) -> None:
-        results[job] = await archiver.archive(job[0], jobs[job])
-
-    tasks = [asyncio.ensure_future(one(job)) for job in jobs]
-    if tasks:
-        _, pending = await asyncio.wait(tasks, timeout=deadline.remaining() if deadline else None)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-    for job in jobs:
-        results.setdefault(job, {**_NOTHING_YET, "error": DEADLINE_REACHED})
-    if warc is not None:
-        for record in records:
-            wanted = key(record)
-            if wanted is None or wanted not in results or results[wanted]["warc"] is not None:
-                continue
-            result = results[wanted]
-            try:
-                if deadline is not None and deadline.passed:
-                    raise TimeoutError
-                capture = warc.capture(record)
-                result["warc"] = await (within(deadline.remaining(), capture) if deadline else capture)
-            except (TimeoutError, asyncio.TimeoutError):  # only the run's deadline bounds this step
-                note = f"warc: {DEADLINE_REACHED}"
-                result["error"] = f"{result['error']}; {note}" if result["error"] else note
-            except WarcError as exc:
-                note = str(exc)
-                result["error"] = f"{result['error']}; {note}" if result["error"] else note
-            except (FetchError, httpx.HTTPError, OSError) as exc:
-                note = f"warc: {type(exc).__name__}: {exc}"
-                result["error"] = f"{result['error']}; {note}" if result["error"] else note
-    return [replace(r, extra={**r.extra, "archive": results.get(k) if (k := key(r)) else None}) for r in records]
-
-
-# --- WARC ------------------------------------------------------------------------------------------------
-
-
-class WarcError(ResolverError):
-    """The WARC could not be written (a full disk, …); the message goes on the record's ``archive.error``."""
-
-
-class WarcRecorder:
-    """Writes request/response records for a cited source's chain (each hop, then the page) with warcio.
-
-    What a kill or a full disk leaves is repaired when the file is opened: every record is written with one
-    ``write`` and its end noted in the store, so the file is checked from the last end known to be whole;
-    a torn record after it is cut off (``repaired`` says so), whole records the store did not hear of are
-    taken in. The store remembers which URL went to which record of this file, so a re-run never writes a
-    URL twice. A failed write is undone and ends the WARC's part of the run (``broken``).
-    """
-
-    def __init__(
-        self,
-        path: Path,
-        client: httpx.AsyncClient,
-        *,
-        allow_private: bool = False,
-        max_body: int = 32 * 1024 * 1024,
-        store: Ledger | None = None,
-    ) -> None:
-        from ..store.sqlite import MemoryStore
-
-        self.path = path
-        self.client = client
-        self.allow_private = allow_private
-        self.max_body = max_body
-        self.gzip = path.suffix == ".gz" or path.name.endswith(".warc.gz")
-        self.store: Ledger = store if store is not None else MemoryStore()
-        self.repaired: str | None = None
-        self.broken: str | None = None
-        try:
-            if path.exists() and not path.is_file():  # a device or a FIFO cannot be checked, cut or resumed
-                raise OSError(0, "not a regular file")
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._key = str(path.resolve())
-            self._written = self._check_tail()
-            self._file = path.open("ab")
-        except OSError as exc:
-            raise WarcError(f"cannot use the WARC {path}: {exc.strerror or exc}") from None
-
-    def _check_tail(self) -> dict[str, str]:
-        """Cut a torn last record off; return URL → record id of every response the file holds."""
-        size = self.path.stat().st_size if self.path.exists() else 0
-        known = self.store.warc_end(self._key) or 0
-        if known > size:  # shorter than when we last wrote: replaced or cut by someone else
-            self.store.forget_warc(self._key)
-            known = 0
-        written = self.store.warc_captures(self._key) if known else {}
-        good = known
-        with self.path.open("rb") if size else open(os.devnull, "rb") as handle:
-            for _start, end, headers in whole_records(handle, known, gzip=self.gzip):
-                if headers.get("warc-type") == "response":
-                    url, record_id = headers.get("warc-target-uri"), headers.get("warc-record-id")
-                    if url and record_id and url not in written:
-                        written[url] = record_id
-                        self.store.note_warc_capture(self._key, url, record_id, end)
-                good = end
-        if good < size:
-            if good == 0 and not _looks_like_warc(self.path, self.gzip):
-                raise OSError(0, "it is not a WARC file; refusing to append to it")
-            os.truncate(self.path, good)
-            self.repaired = f"{self.path}: cut off a torn record at its end ({size - good} bytes) left by a stopped run"
-        return written
-
-    def close(self) -> None:
-        self._file.close()
-
-    async def capture(self, record: ResolvedRecord) -> dict[str, str] | None:
-        """Fetch and write every URL of the record's chain; the id of the cited page's response record."""
-        from ..net.http import fetch_once
-
-        res = record.resolution
-        if res is None:
-            return None
-        chain = [h.url for h in res.hops]
-        if res.final_url and res.final_url not in chain:
-            chain.append(res.final_url)
-        last_id = None
-        for url in chain:
-            if url in self._written:
-                last_id = self._written[url]
-                continue
-            if self.broken:
-                raise WarcError(self.broken)
-            response = await fetch_once(
-                self.client, url, max_body=self.max_body, allow_private=self.allow_private, read_body=lambda _: True
-            )
-            if url in self._written:  # another task wrote it while this one was fetching
-                last_id = self._written[url]
-                continue
-            last_id = self._write(url, response)
-        return {"file": str(self.path), "record_id": last_id} if last_id else None
-
-    def _write(self, url: str, response: Any) -> str:
-        from io import BytesIO
-        from urllib.parse import urlsplit
-
-        from warcio.statusandheaders import StatusAndHeaders
-        from warcio.warcwriter import WARCWriter
-
-        # httpx hands over decoded bodies: drop the encodings that no longer apply and state the true length.
-        headers = [
-            (k, v)
-            for k, v in response.headers.multi_items()
-            if k.lower() not in ("content-encoding", "transfer-encoding", "content-length")
-        ]
-        headers.append(("Content-Length", str(len(response.body))))
-        reason = response.reason or "OK"
-        http_headers = StatusAndHeaders(f"{response.status} {reason}", headers, protocol="HTTP/1.1")
-        buffer = BytesIO()
-        writer = WARCWriter(buffer, gzip=self.gzip)
-        response_record = writer.create_warc_record(
-            url, "response", payload=BytesIO(response.body), length=len(response.body), http_headers=http_headers
-        )
-        parts = urlsplit(url)
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        sent = list(response.request_headers.multi_items()) if response.request_headers is not None else []
-        request_headers = StatusAndHeaders(f"GET {target} HTTP/1.1", sent, is_http_request=True)
-        request_record = writer.create_warc_record(
-            url, "request", payload=BytesIO(b""), length=0, http_headers=request_headers
-        )
-        record_id = str(response_record.rec_headers.get_header("WARC-Record-ID"))
-        request_record.rec_headers.add_header("WARC-Concurrent-To", record_id)
-        writer.write_record(response_record)
-        writer.write_record(request_record)
-        start = self._file.tell()
-        try:  # the pair in one write: a kill leaves the file whole or with one torn tail, never a gap
-            self._file.write(buffer.getvalue())
-            self._file.flush()
-        except OSError as exc:
-            self.broken = f"warc: not written: {exc.strerror or exc}"
-            with contextlib.suppress(OSError):
-                self._file.truncate(start)  # undo the part that made it, so the file stays whole
-            raise WarcError(self.broken) from None
-        end = self._file.tell()
-        self._written[url] = record_id
-        self.store.note_warc_capture(self._key, url, record_id, end)
-        return record_id
-
-
-def whole_records(handle: BinaryIO, start: int, *, gzip: bool) -> Iterator[tuple[int, int, dict[str, str]]]:
-    """(start, end, WARC headers) of each whole record from ``start`` on; stops at the first torn one."""
-    handle.seek(start)
-    position = start
-    while True:
-        found = _next_gzip_member(handle, position) if gzip else _next_plain_record(handle, position)
-        if found is None:
-            return
-        end, block = found
-        headers = _whole_warc_record(block, plain_end_checked=not gzip)
-        if headers is None:
-            return
-        yield position, end, headers
-        position = end
-        handle.seek(position)
-
-
-def _next_gzip_member(handle: BinaryIO, position: int) -> tuple[int, bytes] | None:
-    decompressor = zlib.decompressobj(wbits=31)
-    out = bytearray()
-    consumed = 0
-    while not decompressor.eof:
-        chunk = handle.read(1 << 16)
-        if not chunk:
-            return None  # the member never ended: torn
-        consumed += len(chunk)
-        try:
-            out += decompressor.decompress(chunk)
-        except zlib.error:
-            return None
-    return position + consumed - len(decompressor.unused_data), bytes(out)
-
-
-def _next_plain_record(handle: BinaryIO, position: int) -> tuple[int, bytes] | None:
-    head = handle.read(1 << 16)
-    split = head.find(b"\r\n\r\n")
-    if not head.startswith(b"WARC/") or split < 0:
-        return None
-    length = _content_length(head[:split])
-    if length is None:
-        return None
-    total = split + 4 + length + 4
-    block = head[:total] if len(head) >= total else head + handle.read(total - len(head))
-    if len(block) < total:
-        return None
-    return position + total, block
-
-
-def _whole_warc_record(block: bytes, *, plain_end_checked: bool) -> dict[str, str] | None:
-    """The headers of a complete WARC record (header block, Content-Length bytes, CRLF CRLF), else None."""
-    split = block.find(b"\r\n\r\n")
-    if not block.startswith(b"WARC/") or split < 0:
-        return None
-    length = _content_length(block[:split])
-    if length is None or len(block) < split + 4 + length + 4 or block[split + 4 + length :][:4] != b"\r\n\r\n":
-        return None
-    headers: dict[str, str] = {}
-    for line in block[:split].decode("utf-8", "replace").split("\r\n")[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    return headers
-
-
-def _content_length(header_block: bytes) -> int | None:
-    for line in header_block.split(b"\r\n"):
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            try:
-                return int(value.strip())
-            except ValueError:
-                return None
-    return None
-
-
-def _looks_like_warc(path: Path, gzip: bool) -> bool:
-    with path.open("rb") as handle:
-        head = handle.read(5)
-    return head.startswith(b"\x1f\x8b") if gzip else head.startswith(b"WARC/")

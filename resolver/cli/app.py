@@ -29,8 +29,8 @@ from ..models import Document, Finding, ResolvedRecord
 from ..pipeline import RunOptions, Stats
 from ..read.files import MAX_SOURCE_BYTES, expand_sources, parse_size, read_source
 from ..scan.dispatch import LinkFilter, iter_scan
-from ..store.sqlite import Freshness, MemoryStore, SQLiteStore, Store
-from ..write.formats import Format, open_output, write_bytes, write_records
+from ..store import Freshness, MemoryStore, SQLiteStore, Store
+from ..write import Format, open_output, write_bytes, write_records
 from .config import LIMITS
 
 T = TypeVar("T")
@@ -632,7 +632,7 @@ def _replay(cassette: Path | None) -> httpx.AsyncBaseTransport | None:
 
 def _store(settings: NetSettings) -> SQLiteStore | MemoryStore:
     """The cache (and, for archive runs, the ledger): SQLite on disk, or memory with --no-cache."""
-    from ..store.sqlite import SQLiteStore, default_cache_path
+    from ..store import SQLiteStore, default_cache_path
 
     if settings.no_cache or (settings.cassette is not None and settings.cache is None):
         # Replayed answers are not observations of the web: they never enter the user's real cache.
@@ -895,7 +895,7 @@ def rewrite_command(
     Links that did not resolve stay as they were; the original bytes are kept everywhere else (encoding,
     line endings). Example: resolver rewrite post.md -o post.expanded.md
     """
-    from ..write.rewrite import rewrite
+    from ..write import rewrite
 
     _set_log_format(log_format)
     settings = NetSettings(
@@ -1034,7 +1034,7 @@ def archive_command(
     )
     settings.allow_hosts = tuple(allow_host or ())
     settings.user_agent, settings.headers = user_agent, _headers(header)
-    from ..store.sqlite import LockBusyError, RunLock, default_cache_path
+    from ..store import LockBusyError, RunLock, default_cache_path
 
     cache_path = cache or default_cache_path()
     if cache_path.exists() and not cache_path.is_file():  # before the lock: no lock file beside a device
@@ -1186,7 +1186,7 @@ async def _archive_async(
     target: Callable[[ResolvedRecord], Target | None] | None = None,
 ) -> tuple[list[ResolvedRecord], str | None, str | None]:
     """The archived records, what the WARC's repair said (if anything) and its write failure (if any)."""
-    from ..archive.wayback import ArchiveOptions, Archiver, WarcRecorder, archive_records
+    from ..archive import ArchiveOptions, Archiver, WarcRecorder, archive_records
     from ..pipeline import resolve_findings, scan_documents
 
     def scan_failed(doc: Document, exc: Exception) -> None:
@@ -1241,7 +1241,7 @@ def report_command(
     import json
     import time as _time
 
-    from ..store.sqlite import SQLiteStore, default_cache_path
+    from ..store import SQLiteStore, default_cache_path
 
     path = cache or default_cache_path()
     if not path.exists():
@@ -1357,7 +1357,7 @@ def main() -> None:
         _error(str(exc))
         code = EXIT_INPUT
     except BrokenPipeError:  # something printed past the sink: `resolver platforms | head`
-        from ..write.formats import _silence_stdout
+        from ..write.files import _silence_stdout
 
         _silence_stdout()
         _error("cannot write stdout: the reader closed the pipe")

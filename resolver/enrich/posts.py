@@ -41,7 +41,7 @@ from ..models import Post, PostMeta
 from ..net.http import Budget, request_seconds
 from ..platforms import BY_NAME, PostRef, canonical_post_url, match_post_url
 from ..platforms.http import FetchContext, Fetched, summarize
-from ..store.sqlite import Freshness, Store
+from ..store import Freshness, Store
 
 Fetcher = Callable[[PostRef, FetchContext], Awaitable[Fetched]]
 TWITTER_EPOCH_MS = 1288834974657
