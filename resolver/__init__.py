@@ -12,7 +12,7 @@ from .errors import BlockedError, CassetteMissError, FetchError, ResolverError, 
 from .models import Document, Hop, Link, Media, Post, PostMeta, Resolution, ResolvedRecord
 from .read.files import decode, detect_kind, read_source
 from .resolve.canonical import canonical_url
-from .scan.dispatch import scan
+from .scan import scan
 
 __all__ = [
     "BlockedError",

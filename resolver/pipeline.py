@@ -25,7 +25,7 @@ from .models import Document, Finding, Link, Post, Resolution, ResolvedRecord
 from .net.http import Deadline
 from .platforms import PostRef, canonical_post_url, match_post_url
 from .resolve.hops import ResolveOptions, first_url, post_resolution, resolve_url
-from .scan.dispatch import LinkFilter, scan
+from .scan import LinkFilter, scan
 from .scan.urls import absolute_url, shortener_host
 from .store import STORED_AT, Freshness, MemoryStore, Store
 

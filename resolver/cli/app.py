@@ -28,7 +28,7 @@ from ..errors import OutputError, ResolverError, SourceError, StoreError
 from ..models import Document, Finding, ResolvedRecord
 from ..pipeline import RunOptions, Stats
 from ..read.files import MAX_SOURCE_BYTES, expand_sources, parse_size, read_source
-from ..scan.dispatch import LinkFilter, iter_scan
+from ..scan import LinkFilter, iter_scan
 from ..store import Freshness, MemoryStore, SQLiteStore, Store
 from ..write import Format, open_output, write_bytes, write_records
 from .config import LIMITS

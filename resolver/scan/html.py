@@ -11,33 +11,27 @@ from __future__ import annotations
 import bisect
 import logging
 import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
-from functools import lru_cache
+from collections.abc import Iterator
 from typing import Any
 
 import lxml.etree
 import lxml.html
 
 from ..models import Document, Finding, Post
-from ..platforms import PLATFORMS, Embed, Platform
+from ..platforms import Embed
+from .embeds import MAYBE_URL, RAW_TEXT_CONTAINERS, EmbedHit, base_url, find_embeds
 from .findings import Collector, LineIndex
 from .furniture import Furniture
-from .held import Decoded, base64_markup, unescape_html, unescape_js
 from .links import find_urls
 from .merge import merge_posts
-from .pieces import Piece, html_parser, pieces
+from .pieces import Piece, pieces
 from .source import COMMENT, TAG, TEXT, CharacterData, SourceIndex, SourceMap
 from .urls import absolute_url
 
-__all__ = ["EmbedHit", "SourceMap", "embeds_in_markup", "iter_scan_html", "markup_embeds", "scan_html"]
+__all__ = ["iter_scan_html", "scan_html"]
 
 _log = logging.getLogger(__name__)
 
-_RAW_TEXT_CONTAINERS = ("textarea", "script")
-_HREF = re.compile(r"""\shref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))""", re.IGNORECASE)
-_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
-_NS = {"re": "http://exslt.org/regular-expressions"}
 
 # "Share this" links: the page's furniture whatever element holds them.
 _SHARE_INTENTS = re.compile(
@@ -50,289 +44,6 @@ _SHARE_INTENTS = re.compile(
     r"(?:service\.)?weibo\.com/share|social-plugins\.line\.me/lineit/share|threads\.net/intent/)",
     re.IGNORECASE,
 )
-
-
-def _parse(text: str) -> Any:
-    if m := _XML_DECL.match(text):
-        text = " " * m.end() + text[m.end() :]  # lxml refuses str with an encoding declaration
-    try:
-        return lxml.html.document_fromstring(text, parser=html_parser())
-    except (lxml.etree.ParserError, ValueError):
-        return None
-
-
-@lru_cache(maxsize=16)
-def _close_pattern(tag: str) -> re.Pattern[str]:
-    return re.compile(rf"</{re.escape(tag)}\s*>", re.IGNORECASE)
-
-
-def _base_url(root: Any, doc_base: str | None) -> str | None:
-    for xpath in ("//base[@href]/@href", "//link[@rel='canonical']/@href", "//meta[@property='og:url']/@content"):
-        found = root.xpath(xpath)
-        if found and str(found[0]).startswith(("http://", "https://")):
-            return doc_base or str(found[0])
-    return doc_base
-
-
-def _embed_elements(root: Any, text: str) -> list[tuple[Any, Platform]]:
-    """Every embed root, outermost only per platform, in document order."""
-    found: dict[Any, Platform] = {}
-    platforms_hit = 0
-    for platform in PLATFORMS:
-        if not platform.embed_xpath or not any(marker in text for marker in platform.embed_markers):
-            continue
-        hits = root.xpath(platform.embed_xpath, namespaces=_NS)
-        platforms_hit += bool(hits)
-        for el in hits:
-            found.setdefault(el, platform)
-    # XPath returns document order per platform; only a mix of platforms needs a walk to interleave.
-    ordered = list(found) if platforms_hit <= 1 else [el for el in root.iter() if el in found]
-    chosen: list[tuple[Any, Platform]] = []
-    chosen_set: set[Any] = set()
-    for el in ordered:
-        platform = found[el]
-        if any(a in chosen_set and found[a] is platform for a in el.iterancestors()):
-            continue
-        chosen.append((el, platform))
-        chosen_set.add(el)
-    return chosen
-
-
-# --- embed discovery ----------------------------------------------------------------------------------
-# Displayed embeds come from the tree. Pages also hold embed markup as data: JSON strings in <script>,
-# consent placeholders' <textarea>, lazy-load attributes (escaped markup, base64). Those copies are parsed
-# too (heldmarkup decodes them with a map back to the source) and reported as held: resolver.merge keeps
-# the displayed copy of a post when there is one, and a held copy when it is the only one.
-
-RawLink = tuple[str, str, int, int]  # raw (the source's characters), url, start, end
-
-
-@dataclass(frozen=True, slots=True)
-class EmbedHit:
-    """An embed found in a document: its span, what it says, and whether the page holds it as data."""
-
-    start: int
-    end: int
-    embed: Embed
-    element: Any  # its root element, in the tree it was found in
-    held: bool = False
-    # Links the main tree's link scan cannot see: inside held markup (a textarea's), or written as text
-    # inside a link that wraps a whole card (a quoted tweet's t.co in a Substack card).
-    links: tuple[RawLink, ...] = ()
-
-
-_MAX_HELD_DEPTH = 3  # markup in a string in a script in a textarea… deeper than this is not an embed
-# Held text holds embed markup only where a start tag (raw or escaped) is followed closely by an embed's
-# class or iframe address (the second spelling of each: JSON-escaped). A regex with a literal first
-# character finds the tags at C speed; only the short window after each is searched for the hints,
-# which keeps a megabyte of page state that holds no embed cheap.
-_HELD_TAG = re.compile(r"(?:<|\\u003[cC]|\\x3[cC]|&lt;|&#60;)(?:blockquote|iframe|amp-|div|lite-)")
-_HELD_WINDOW = 600
-_HELD_HINTS = (
-    "twitter-tweet",
-    "twitter-video",
-    "data-tweet-id",
-    "instagram-media",
-    "tiktok-embed",
-    "bluesky-embed",
-    "mastodon-embed",
-    "text-post-media",
-    "reddit-embed",
-    "reddit-card",
-    "fb-post",
-    "fb-video",
-    "amp-twitter",
-    "amp-instagram",
-    "amp-youtube",
-    "lite-youtube",
-    "youtube.com/embed",
-    "youtube.com\\/embed",
-    "youtube-nocookie.com/embed",
-    "youtube-nocookie.com\\/embed",
-    "facebook.com/plugins/",
-    "facebook.com\\/plugins\\/",
-    "twitter.com/embed",
-    "twitter.com\\/embed",
-    "tiktok.com/embed",
-    "tiktok.com\\/embed",
-    "embed.bsky.app",
-    "twitframe.com",
-)
-
-
-def _holds_embed(text: str) -> bool:
-    for m in _HELD_TAG.finditer(text):
-        window = text[m.start() : m.start() + _HELD_WINDOW]
-        if any(hint in window for hint in _HELD_HINTS):
-            return True
-    return False
-
-
-# Attribute values that hold markup: escaped in the source (&lt;iframe…), or base64 ("<" then a letter
-# encodes as PG… or PH…). Literal-led regexes (C speed) spare the pages that cannot have them the walk
-# over every attribute.
-_ESCAPED_TAG = re.compile(r"&(?:lt;|#0*60;)(?:iframe|blockquote|div|amp-)")
-_BASE64_TAG = re.compile(r"P[GH][A-Za-z0-9+/]{38}")
-_ATTRS_WITH_MARKUP = lxml.etree.XPath("//@*[contains(., '<')]")
-_ATTRS_IN_BASE64 = lxml.etree.XPath("//@*[string-length(.) > 40][starts-with(., 'PG') or starts-with(., 'PH')]")
-
-
-def _base64_attribute_in(text: str) -> bool:
-    return any(text[m.start() - 1 : m.start()] in ('"', "'") for m in _BASE64_TAG.finditer(text))
-
-
-_JS_ESCAPES = ('\\"', "\\/", "\\u003c", "\\u003C", "\\x3c", "\\x3C")
-_BLOCKS = ("div", "p", "section", "blockquote", "header", "footer")
-
-
-def _embeds(text: str, root: Any, smap: SourceMap, base: str | None, depth: int = 0) -> Iterator[EmbedHit]:
-    """Every embed of ``text`` (spans into it): displayed ones, then the copies it holds as data."""
-    for el, platform in _embed_elements(root, text):
-        assert platform.parse_embed is not None
-        embed = platform.parse_embed(el, base)
-        if embed is None:
-            continue
-        start = smap.start_of(el)
-        if start is None:
-            continue
-        links = _card_text_links(el, smap, text)
-        if links:
-            extra = tuple(url for _, url, _, _ in links if url not in embed.links)
-            embed = replace(embed, links=embed.links + extra)
-        yield EmbedHit(start, smap.end_of(el, start), embed, el, links=links)
-    if depth < _MAX_HELD_DEPTH:
-        yield from _held_in_raw_text(text, root, smap, base, depth)
-        yield from _held_in_attributes(text, root, smap, base, depth)
-
-
-def _held_in_raw_text(text: str, root: Any, smap: SourceMap, base: str | None, depth: int) -> Iterator[EmbedHit]:
-    """Embeds in <textarea> and <script> text. A textarea's embed is what its consent script will show:
-    its links are the article's, reported with exact spans. A script's copy is data for the page's
-    JavaScript: the post is reported (merge prefers a displayed copy), its links are not."""
-    for container in root.iter(*_RAW_TEXT_CONTAINERS):
-        if container.tag == "script" and (markup := base64_markup(container.text or "")) is not None:
-            yield from _held_markup(markup, container, smap, base, depth)  # a consent tool's template
-            continue
-        if not _holds_embed(container.text or ""):
-            continue
-        start = smap.start_of(container)
-        if start is None:
-            continue
-        inner_start = text.find(">", start) + 1
-        close = _close_pattern(container.tag).search(text, inner_start)
-        source = text[inner_start : close.start() if close else len(text)]
-        if container.tag == "textarea":
-            decoded = unescape_html(source)  # RCDATA: what the consent script inserts is the decoded text
-        elif any(e in source for e in _JS_ESCAPES):
-            decoded = unescape_js(source)
-        else:
-            decoded = Decoded(source, len(source))
-        sub_root = _parse(decoded.text)
-        if sub_root is None:
-            continue
-        sub_map = SourceMap(decoded.text, sub_root, LineIndex(decoded.text))
-        at = _source_map(decoded, inner_start)
-        for hit in _embeds(decoded.text, sub_root, sub_map, base, depth + 1):
-            links: tuple[RawLink, ...] = ()
-            if container.tag == "textarea":
-                inside = hit.links if hit.held else hit.links + _anchor_links(hit.element, sub_map, decoded.text, base)
-                links = tuple((text[at(s) : at(e)], url, at(s), at(e)) for _, url, s, e in inside)
-            yield EmbedHit(at(hit.start), at(hit.end), hit.embed, hit.element, held=True, links=links)
-
-
-def _source_map(decoded: Decoded, offset: int) -> Callable[[int], int]:
-    """Offsets in a decoded container's text → offsets in the text that holds the container."""
-    return lambda pos: offset + decoded.source_offset(pos)
-
-
-def _held_in_attributes(text: str, root: Any, smap: SourceMap, base: str | None, depth: int) -> Iterator[EmbedHit]:
-    """Embed markup in an attribute a lazy loader or consent tool reads (``data-iframe="&lt;iframe…"``,
-    base64 in ``data-html``). The span is the element that carries it: the placeholder the embed replaces."""
-    values: list[Any] = []
-    if _ESCAPED_TAG.search(text):
-        values += _ATTRS_WITH_MARKUP(root)
-    if _base64_attribute_in(text):
-        values += _ATTRS_IN_BASE64(root)
-    for value in values:
-        markup = str(value) if "<" in value else base64_markup(str(value))
-        if markup is not None and (carrier := value.getparent()) is not None:
-            yield from _held_markup(markup, carrier, smap, base, depth)
-
-
-def _held_markup(markup: str, carrier: Any, smap: SourceMap, base: str | None, depth: int) -> Iterator[EmbedHit]:
-    """Embeds in markup decoded out of an element (an attribute's value, a base64 template): they are
-    reported at that element, the placeholder the embed replaces."""
-    start = smap.start_of(carrier) if _holds_embed(markup) else None
-    sub_root = _parse(markup) if start is not None else None
-    if start is None or sub_root is None:
-        return
-    end = smap.end_of(carrier, start)
-    sub_map = SourceMap(markup, sub_root, LineIndex(markup))
-    for hit in _embeds(markup, sub_root, sub_map, base, depth + 1):
-        yield EmbedHit(start, end, hit.embed, hit.element, held=True)
-
-
-def _anchor_links(el: Any, smap: SourceMap, text: str, base: str | None) -> tuple[RawLink, ...]:
-    """The http(s) links of an element found outside the main tree, with the spans of their href values."""
-    out: list[RawLink] = []
-    for a in el.iter("a"):
-        href = a.get("href")
-        url = absolute_url(href, base) if href else None
-        a_start = smap.start_of(a)
-        if url is None or not url.startswith(("http://", "https://")) or a_start is None:
-            continue
-        tag_end = text.find(">", a_start)
-        m = _HREF.search(text, a_start, tag_end + 1 if tag_end != -1 else len(text))
-        if m is not None:
-            group = 1 if m.group(1) is not None else 2 if m.group(2) is not None else 3
-            out.append((m.group(group), url, m.start(group), m.end(group)))
-    return tuple(out)
-
-
-def _card_text_links(el: Any, smap: SourceMap, text: str) -> tuple[RawLink, ...]:
-    """URLs written as text inside a link that wraps a whole card (a Substack tweet's <a> around header,
-    text, quoted tweet and footer). The page's text-URL scan skips text inside links, since a link's text
-    usually shows its own href; a card's text is the post's, and a short URL in it is a link of its own."""
-    out: list[RawLink] = []
-    for a in el.iter("a"):
-        if next((b for b in a.iter(*_BLOCKS) if b is not a), None) is None or not _MAYBE_URL.search(a.text_content()):
-            continue
-        a_start = smap.start_of(a)
-        if a_start is None:
-            continue
-        content = text.find(">", a_start) + 1
-        # the link's own target, however it is shown (its href, or the expanded URL a t.co link displays)
-        own = {absolute_url(a.get(name) or "").rstrip("/") for name in ("href", "title", "data-expanded-url")}
-        for found in find_urls(text, content, smap.end_of(a, a_start)):
-            if text.rfind("<", 0, found.start) > text.rfind(">", 0, found.start):
-                continue  # inside a tag: an attribute value, not text
-            url = absolute_url(found.raw)
-            if url.rstrip("/") not in own:
-                out.append((found.raw, url, found.start, found.end))
-    return tuple(out)
-
-
-def embeds_in_markup(doc: Document, hidden: Iterable[Any] = ()) -> list[tuple[int, int, Embed]]:
-    """Embeds in a document that is not HTML as a whole (raw HTML blocks in Markdown)."""
-    return [(hit.start, hit.end, hit.embed) for hit in markup_embeds(doc, hidden)]
-
-
-def markup_embeds(doc: Document, hidden: Iterable[Any] = ()) -> list[EmbedHit]:
-    """Embeds in the inline HTML of a Markdown or text document, each with the links inside it: the text
-    scanner leaves what stands inside an embed to the embed, so these links are reported from here."""
-    root = _parse(doc.text)
-    if root is None:
-        return []
-    smap = SourceMap(doc.text, root, LineIndex(doc.text))
-    hidden_spans = [(h.start, h.end) for h in hidden]
-    out = []
-    for hit in _embeds(doc.text, root, smap, doc.base_url):
-        if any(hs <= hit.start < he for hs, he in hidden_spans):
-            continue
-        if not hit.held:
-            hit = replace(hit, links=hit.links + _anchor_links(hit.element, smap, doc.text, doc.base_url))
-        out.append(hit)
-    return out
 
 
 def scan_html(doc: Document, *, whole_page: bool = False) -> list[Finding]:
@@ -348,7 +59,7 @@ def iter_scan_html(doc: Document, *, whole_page: bool = False) -> Iterator[Findi
     reported: set[tuple[str, str]] = set()
     for n, piece in enumerate(pieces(doc.text, lines)):
         if n == 0:
-            base = _base_url(piece.root, doc.base_url)
+            base = base_url(piece.root, doc.base_url)
         found = _scan_piece(doc, piece, base, lines, whole_page)
         del piece  # the tree goes before the next piece is parsed
         for finding in found:
@@ -367,7 +78,7 @@ def _scan_piece(doc: Document, piece: Piece, base: str | None, lines: LineIndex,
     held: list[tuple[int, int]] = []
     holders: set[Any] = set()
     containers = _Containers(root, smap)
-    for hit in _embeds(piece.text, root, smap, base):
+    for hit in find_embeds(piece.text, root, smap, base):
         start, end = hit.start + offset, hit.end + offset
         if not piece.start <= start < piece.stop:
             continue  # reopened in the prefix, or beyond the cut: another piece's
@@ -421,7 +132,7 @@ class _Containers:
         if self._starts is None:
             found = sorted(
                 (start, i, el)
-                for i, el in enumerate(self._root.iter(*_RAW_TEXT_CONTAINERS))
+                for i, el in enumerate(self._root.iter(*RAW_TEXT_CONTAINERS))
                 if (start := self._smap.start_of(el)) is not None
             )
             self._starts = [start for start, _, _ in found]
@@ -504,7 +215,6 @@ _TEXT_EXCLUDED = (
     " or ancestor::noscript or ancestor::code or ancestor::pre or ancestor::head"
 )
 _TEXT_NODES = lxml.etree.XPath(f"//text()[contains(., '.')][not({_TEXT_EXCLUDED})]")
-_MAYBE_URL = re.compile(r"[^\s.]\.[^\s.]")
 
 
 def _text_urls(out: Collector, piece: Piece, embeds: _EmbedSpans, furniture: Furniture) -> None:
@@ -514,7 +224,7 @@ def _text_urls(out: Collector, piece: Piece, embeds: _EmbedSpans, furniture: Fur
     following = _Following()
     cursor = 0  # where the last text node located ends: the next one starts after it (document order)
     for chunk in _TEXT_NODES(piece.root):
-        if not _MAYBE_URL.search(chunk):
+        if not MAYBE_URL.search(chunk):
             continue
         owner = chunk.getparent() if chunk.is_text else chunk.getparent().getparent()
         in_furniture = owner is not None and furniture.inside(owner)

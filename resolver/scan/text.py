@@ -64,7 +64,7 @@ def scan_text(doc: Document) -> list[Finding]:
     embeds = _Embeds()
 
     if markdown or _HTML_EMBED_HINT.search(text):
-        from .html import markup_embeds
+        from .embeds import markup_embeds
 
         for hit in markup_embeds(doc, hidden):
             out.add_embed(hit.embed, hit.start, hit.end)
