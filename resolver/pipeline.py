@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from . import defaults
-from .enrich.posts import Enriched, Enricher, Fetcher
+from .enrich import Enriched, Enricher, Fetcher
 from .models import Document, Finding, Link, Post, Resolution, ResolvedRecord
 from .net.http import Deadline
 from .platforms import PostRef, canonical_post_url, match_post_url

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from resolver.archive import ArchiveOptions, Archiver
 from resolver.cli.app import app
 from resolver.cli.config import ConfigError, config_path, from_environment, load, misspelt_variables, parse_header
-from resolver.enrich.posts import Enricher
+from resolver.enrich import Enricher
 from resolver.net.cassette import CassetteTransport
 from resolver.net.http import RetryPolicy, fetch_article, make_client
 from resolver.store import MemoryStore

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from resolver.enrich.posts import Enricher, snowflake_time
+from resolver.enrich import Enricher, snowflake_time
 from resolver.net.cassette import CassetteTransport
 from resolver.net.http import RetryPolicy, make_client
 from resolver.platforms import PLATFORMS

@@ -17,7 +17,7 @@ import httpx
 import pytest
 import yaml
 
-from resolver.enrich.posts import Enricher
+from resolver.enrich import Enricher
 from resolver.models import ResolvedRecord
 from resolver.net.cassette import CassetteTransport, _key
 from resolver.net.http import RetryPolicy, make_client

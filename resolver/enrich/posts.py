@@ -154,7 +154,14 @@ class Enricher:
             return Fetched(PostMeta.from_dict(cached["meta"]))
         seconds = self.item_timeout or defaults.ITEM_TIME * request_seconds(self.client)
         budget = Budget(seconds, "a post's metadata")  # all of its requests together, whichever sources
-        context = FetchContext(self.client, self.allow_private, policy=self.policy, limiter=self.limiter, budget=budget)
+        context = FetchContext(
+            self.client,
+            self.allow_private,
+            policy=self.policy,
+            limiter=self.limiter,
+            budget=budget,
+            page_meta=_page_meta,
+        )
         try:
             fetched: Fetched = await fetcher(ref, context)
         except BlockedError as exc:
@@ -208,3 +215,9 @@ def merge(offline: PostMeta, fetched: PostMeta | None) -> PostMeta:
         reply_to=fetched.reply_to or offline.reply_to,
         source=fetched.source or offline.source,
     )
+
+
+def _page_meta(body: str, url: str) -> dict[str, str] | None:
+    from ..resolve.pages import read_page
+
+    return read_page(body, url).page

@@ -79,6 +79,9 @@ class FetchContext:
     requests: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # the guard's refusals, in order
     failures: list[Failure] = field(default_factory=list)  # requests worth retrying later, in order
+    # What a page's HTML says of itself (title, description…): the enricher injects the resolver's page
+    # reader, so platform modules stay beneath the stages that read pages.
+    page_meta: Callable[[str, str], dict[str, str] | None] | None = None
     _noted: list[BaseException] = field(default_factory=list, repr=False)
 
     async def get(self, url: str, headers: dict[str, str] | None = None) -> Any:
@@ -246,14 +249,12 @@ _OG_AUTHOR = re.compile(r"^(?P<name>.*?)\s*\(@(?P<handle>[\w.]+)\)")
 async def opengraph(ctx: FetchContext, ref: Any, platform: str, post_url: str) -> Fetched:
     """What the post's own page says in OpenGraph: og:title "Name (@handle) on Threads", og:description
     "N likes, N replies. TEXT" (Threads), or an Instagram/Facebook caption."""
-    from ..resolve.pages import read_page
-
     response = await ctx.get(post_url)
     if response.status in (404, 410):
         return Fetched(dead=f"not found (the post page answered {response.status})")
     if response.status != 200 or not response.body:
         return NOTHING
-    page = read_page(response.text(), post_url).page or {}
+    page = (ctx.page_meta(response.text(), post_url) if ctx.page_meta else None) or {}
     title, description = page.get("title") or "", page.get("description") or ""
     author = _OG_AUTHOR.match(title)
     text = re.sub(r"^[\d.,KkMm]+ likes?, [\d.,KkMm]+ (?:replies|reply|comments?)\W+", "", description) or None
