@@ -22,7 +22,7 @@ import httpx
 from . import defaults
 from .enrich import Enriched, Enricher, Fetcher
 from .models import Document, Finding, Link, Post, Resolution, ResolvedRecord
-from .net.http import Deadline
+from .net import Deadline
 from .platforms import PostRef, canonical_post_url, match_post_url
 from .resolve.hops import ResolveOptions, first_url, post_resolution, resolve_url
 from .scan import LinkFilter, scan

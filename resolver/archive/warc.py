@@ -91,7 +91,7 @@ class WarcRecorder:
 
     async def capture(self, record: ResolvedRecord) -> dict[str, str] | None:
         """Fetch and write every URL of the record's chain; the id of the cited page's response record."""
-        from ..net.http import fetch_once
+        from ..net import fetch_once
 
         res = record.resolution
         if res is None:

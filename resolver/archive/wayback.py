@@ -179,7 +179,7 @@ class Archiver:
         content: bytes | None = None,
         max_body: int = 4 * 1024 * 1024,
     ) -> Any:
-        from ..net.http import fetch_once
+        from ..net import fetch_once
 
         for attempt in range(3):
             response = await fetch_once(

@@ -38,7 +38,7 @@ import httpx
 from .. import defaults
 from ..errors import BlockedError, FetchError
 from ..models import Post, PostMeta
-from ..net.http import Budget, request_seconds
+from ..net import Budget, request_seconds
 from ..platforms import BY_NAME, PostRef, canonical_post_url, match_post_url
 from ..platforms.http import FetchContext, Fetched, summarize
 from ..store import Freshness, Store

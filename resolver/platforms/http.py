@@ -90,7 +90,7 @@ class FetchContext:
         Raises what ``resolver.net`` raises; every failure is noted in ``refused`` or ``failures`` first.
         A 408/429/5xx left after the retries is returned (the fetcher sees no answer) and noted too."""
         from ..errors import BlockedError, FetchError
-        from ..net.http import RETRY_STATUSES, HostLimiter, RetryPolicy, fetch_with_retry
+        from ..net import RETRY_STATUSES, HostLimiter, RetryPolicy, fetch_with_retry
 
         policy = self.policy or RetryPolicy()
         limiter = self.limiter or HostLimiter()

@@ -20,7 +20,7 @@ import httpx
 from .. import defaults
 from ..errors import BlockedError, FetchError, RetryLater
 from ..models import Hop, HopVia, Resolution
-from ..net.http import Budget, HopResponse, HostLimiter, RetryPolicy, fetch_with_retry, guard_of, request_seconds
+from ..net import Budget, HopResponse, HostLimiter, RetryPolicy, fetch_with_retry, guard_of, request_seconds
 from ..net.sites import same_site
 from ..platforms import canonical_post_url, match_post_url
 from ..scan.urls import shortener_host, tco_for_pic
