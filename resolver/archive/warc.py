@@ -12,10 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import httpx
-
 from ..errors import ResolverError
 from ..models import ResolvedRecord
+from ..net import Client
 from ..store import Ledger
 
 
@@ -36,7 +35,7 @@ class WarcRecorder:
     def __init__(
         self,
         path: Path,
-        client: httpx.AsyncClient,
+        client: Client,
         *,
         allow_private: bool = False,
         max_body: int = 32 * 1024 * 1024,

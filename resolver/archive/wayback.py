@@ -27,6 +27,7 @@ from urllib.parse import urlencode
 import httpx
 
 from ..errors import FetchError
+from ..net import Client
 from ..store import Store
 from .near import Moment, Target
 
@@ -160,7 +161,7 @@ class Throttle:
 
 @dataclass
 class Archiver:
-    client: httpx.AsyncClient
+    client: Client
     store: Store
     options: ArchiveOptions = field(default_factory=ArchiveOptions)
     allow_private: bool = False

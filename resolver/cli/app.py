@@ -45,7 +45,7 @@ EXIT_TERMINATED = 143  # 128 + SIGTERM, as a shell reports a process that SIGTER
 
 if TYPE_CHECKING:
     from ..archive.near import Target
-    from ..net import Deadline
+    from ..net import Client, Deadline
 
 app = typer.Typer(
     name="resolver",
@@ -641,7 +641,7 @@ def _store(settings: NetSettings) -> SQLiteStore | MemoryStore:
 
 
 @contextlib.asynccontextmanager
-async def _network(settings: NetSettings) -> AsyncIterator[httpx.AsyncClient]:
+async def _network(settings: NetSettings) -> AsyncIterator[Client]:
     """The run's client: replaying a cassette, or live with the address guard."""
     from ..net import make_client
 
@@ -682,7 +682,7 @@ def _run_options(
 
 
 async def _resolve_records(
-    client: httpx.AsyncClient, docs: list[Document], options: RunOptions, store: Store, stats: Stats, quiet: bool
+    client: Client, docs: list[Document], options: RunOptions, store: Store, stats: Stats, quiet: bool
 ) -> list[ResolvedRecord]:
     from ..pipeline import run
 

@@ -1,14 +1,15 @@
 """The HTTP seam beneath every stage: the only code that sends a request.
 
-In: a URL, and the client it goes through — one from :func:`make_client` (the guarded aiohttp transport,
-or one given: ``--cassette`` replay, ``httpx.MockTransport`` in tests), or an ``httpx.AsyncClient`` the
-caller brings. Out: a :class:`HopResponse` (status, headers, the body capped by
+In: a URL, and the client it goes through — a :class:`Session` from :func:`make_client` (the guarded
+aiohttp transport, or one given: ``--cassette`` replay, ``httpx.MockTransport`` in tests), or an
+``httpx.AsyncClient`` the caller brings. Out: a :class:`HopResponse` (status, headers, the body capped by
 its decoded size), or a :class:`~resolver.errors.FetchError` naming the real cause in one line
 (BlockedError for the guard's refusals, NetworkError, RetryLater, ItemTimeUp).
 
 One module a role:
 
-* ``client`` — :func:`make_client`: default headers, one request's time limit, the guard's rules.
+* ``client`` — :class:`Session` and :func:`make_client`: default headers, one request's time limit, the
+  guard's rules; requests go to the transport through httpx's public transport interface.
 * ``transport`` — the default transport: httpx-aiohttp with the guard on DNS answers and sockets.
 * ``guard`` — :class:`AddressGuard`: what may be reached, judged on the URL as a browser parses it.
 * ``hop`` — :func:`fetch_once`: one request, redirects off, under one time limit, its body capped.
@@ -32,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .cassette import CassetteTransport
-    from .client import USER_AGENT, guard_of, make_client, request_seconds
+    from .client import USER_AGENT, Client, Session, guard_of, make_client, request_seconds
     from .guard import PRIVATE_REFUSAL, AddressGuard, AllowRule, is_public_ip
     from .hop import HopResponse, fetch_once
     from .limits import HostLimiter
@@ -47,12 +48,14 @@ __all__ = [
     "AllowRule",
     "Budget",
     "CassetteTransport",
+    "Client",
     "Deadline",
     "HopResponse",
     "HostLimiter",
     "ItemTimeUp",
     "RetryPolicy",
     "RetryableStatus",
+    "Session",
     "fetch_once",
     "fetch_with_retry",
     "guard_of",
@@ -66,7 +69,7 @@ __all__ = [
 # Where each public name lives.
 _HOME = {
     "CassetteTransport": "cassette",
-    **dict.fromkeys(["USER_AGENT", "guard_of", "make_client", "request_seconds"], "client"),
+    **dict.fromkeys(["USER_AGENT", "Client", "Session", "guard_of", "make_client", "request_seconds"], "client"),
     **dict.fromkeys(["PRIVATE_REFUSAL", "AddressGuard", "AllowRule", "is_public_ip"], "guard"),
     **dict.fromkeys(["HopResponse", "fetch_once"], "hop"),
     "HostLimiter": "limits",

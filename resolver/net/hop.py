@@ -18,7 +18,7 @@ import httpx
 
 from ..errors import FetchError, NetworkError
 from .bodies import Inflater
-from .client import guard_of, request_seconds, send
+from .client import Client, guard_of, request_seconds, send
 from .failures import failure_of, is_transport_failure, where
 from .guard import Target
 
@@ -51,7 +51,7 @@ class HopResponse:
 
 
 async def fetch_once(
-    client: httpx.AsyncClient,
+    client: Client,
     url: str,
     *,
     method: str = "GET",
@@ -84,7 +84,7 @@ async def fetch_once(
 
 
 async def _fetch_once(
-    client: httpx.AsyncClient,
+    client: Client,
     url: str,
     target: Target,
     method: str,

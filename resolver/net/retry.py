@@ -21,6 +21,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 
 from .. import defaults
 from ..errors import FetchError, NetworkError, RetryLater
+from .client import Client
 from .hop import HopResponse, fetch_once
 from .timing import Budget
 
@@ -141,7 +142,7 @@ def _is_retryable(exc: BaseException) -> bool:
 
 
 async def fetch_with_retry(
-    client: httpx.AsyncClient,
+    client: Client,
     url: str,
     *,
     policy: RetryPolicy,

@@ -19,11 +19,14 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import httpx
 
 from ..models import Media, PostMeta
+
+if TYPE_CHECKING:
+    from ..net import Client
 
 Source = Literal["markup", "syndication", "oembed", "fxtwitter", "api", "opengraph"]
 
@@ -70,7 +73,7 @@ def summarize(failures: list[Failure]) -> str:
 
 @dataclass
 class FetchContext:
-    client: httpx.AsyncClient
+    client: Client
     allow_private: bool = False
     max_body: int = 2 * 1024 * 1024
     policy: Any = None  # resolver.net.RetryPolicy

@@ -10,7 +10,7 @@ import httpx
 
 from .. import defaults
 from ..errors import BlockedError, FetchError
-from ..net import AddressGuard, Budget, Deadline, RetryPolicy, fetch_with_retry, make_client, within
+from ..net import AddressGuard, Budget, Deadline, RetryPolicy, Session, fetch_with_retry, make_client, within
 
 MAX_REDIRECTS = 10
 
@@ -41,7 +41,7 @@ def fetch_article(
         raise FetchError("the run's deadline was reached first")
     item = Budget(defaults.ITEM_TIME * timeout, "one source")
 
-    async def follow(client: httpx.AsyncClient) -> tuple[bytes, str | None, str]:
+    async def follow(client: Session) -> tuple[bytes, str | None, str]:
         current = url
         for _ in range(MAX_REDIRECTS + 1):
             response = await fetch_with_retry(
