@@ -28,7 +28,6 @@ neither httpx nor tenacity.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -84,7 +83,8 @@ def __getattr__(name: str) -> Any:
     home = _HOME.get(name)
     if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    # The import statement's machinery (not importlib's), so that ``python -X importtime`` shows the load.
+    value = getattr(__import__(f"{__name__}.{home}", fromlist=[name]), name)
     globals()[name] = value  # later look-ups are plain ones
     return value
 
