@@ -24,7 +24,7 @@ from resolver.net.http import Deadline, RetryPolicy, fetch_article, make_client
 from resolver.pipeline import RunOptions, run
 from resolver.platforms import PostRef
 from resolver.platforms.http import FetchContext, Fetched
-from resolver.read.files import document
+from resolver.read import document
 from resolver.resolve.hops import ResolveOptions
 from resolver.store import MemoryStore
 
