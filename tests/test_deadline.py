@@ -24,8 +24,8 @@ from resolver.net import Deadline, RetryPolicy, make_client
 from resolver.pipeline import RunOptions, run
 from resolver.platforms import PostRef
 from resolver.platforms.http import FetchContext, Fetched
+from resolver.read import document
 from resolver.read.fetch import fetch_article
-from resolver.read.files import document
 from resolver.resolve.hops import ResolveOptions
 from resolver.store import MemoryStore
 

@@ -23,7 +23,7 @@ from resolver.errors import BlockedError
 from resolver.net import RetryPolicy, make_client
 from resolver.net.guard import AddressGuard, AllowRule, is_public, normalise
 from resolver.pipeline import RunOptions, run
-from resolver.read.files import document
+from resolver.read import document
 from resolver.resolve.hops import ResolveOptions, resolve_url
 
 from .conftest import ConnectRecorder

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from resolver.net import make_client
-from resolver.read.files import document
+from resolver.read import document
 from resolver.resolve.hops import resolve_url
 from resolver.resolve.pages import html_date, read_page
 
