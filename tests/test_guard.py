@@ -20,8 +20,8 @@ from typer.testing import CliRunner
 
 from resolver.cli.app import app
 from resolver.errors import BlockedError
+from resolver.net import RetryPolicy, make_client
 from resolver.net.guard import AddressGuard, AllowRule, is_public, normalise
-from resolver.net.http import RetryPolicy, make_client
 from resolver.pipeline import RunOptions, run
 from resolver.read import document
 from resolver.resolve.hops import ResolveOptions, resolve_url

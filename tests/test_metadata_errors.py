@@ -19,8 +19,8 @@ import yaml
 
 from resolver.enrich import Enricher
 from resolver.models import ResolvedRecord
+from resolver.net import RetryPolicy, make_client
 from resolver.net.cassette import CassetteTransport, _key
-from resolver.net.http import RetryPolicy, make_client
 from resolver.pipeline import RunOptions, run
 from resolver.platforms import BY_NAME, PLATFORMS
 from resolver.platforms.http import Failure, sources_of, summarize

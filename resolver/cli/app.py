@@ -45,7 +45,7 @@ EXIT_TERMINATED = 143  # 128 + SIGTERM, as a shell reports a process that SIGTER
 
 if TYPE_CHECKING:
     from ..archive.near import Target
-    from ..net.http import Deadline
+    from ..net import Client, Deadline
 
 app = typer.Typer(
     name="resolver",
@@ -412,7 +412,7 @@ class SourceReader:
         self.user_agent, self.headers = settings.user_agent, settings.headers
 
     def _fetch(self, url: str) -> tuple[bytes, str | None, str]:
-        from ..net.http import fetch_article
+        from ..read.fetch import fetch_article
 
         try:
             return fetch_article(
@@ -617,7 +617,7 @@ class NetSettings:
     headers: tuple[tuple[str, str], ...] = ()  # --header, sent with every request
 
     def __post_init__(self) -> None:
-        from ..net.http import Deadline
+        from ..net import Deadline
 
         self.ends = Deadline.of(self.deadline)  # counted from the start of the command
 
@@ -641,9 +641,9 @@ def _store(settings: NetSettings) -> SQLiteStore | MemoryStore:
 
 
 @contextlib.asynccontextmanager
-async def _network(settings: NetSettings) -> AsyncIterator[httpx.AsyncClient]:
+async def _network(settings: NetSettings) -> AsyncIterator[Client]:
     """The run's client: replaying a cassette, or live with the address guard."""
-    from ..net.http import make_client
+    from ..net import make_client
 
     async with make_client(
         transport=_replay(settings.cassette),
@@ -661,7 +661,7 @@ async def _network(settings: NetSettings) -> AsyncIterator[httpx.AsyncClient]:
 def _run_options(
     settings: NetSettings, links: LinkFilter, whole_page: bool, freshness: Freshness | None = None
 ) -> RunOptions:
-    from ..net.http import HostLimiter, RetryPolicy
+    from ..net import HostLimiter, RetryPolicy
     from ..pipeline import RunOptions
     from ..resolve.hops import ResolveOptions
 
@@ -682,7 +682,7 @@ def _run_options(
 
 
 async def _resolve_records(
-    client: httpx.AsyncClient, docs: list[Document], options: RunOptions, store: Store, stats: Stats, quiet: bool
+    client: Client, docs: list[Document], options: RunOptions, store: Store, stats: Stats, quiet: bool
 ) -> list[ResolvedRecord]:
     from ..pipeline import run
 

@@ -19,11 +19,14 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import httpx
 
 from ..models import Media, PostMeta
+
+if TYPE_CHECKING:
+    from ..net import Client
 
 Source = Literal["markup", "syndication", "oembed", "fxtwitter", "api", "opengraph"]
 
@@ -70,7 +73,7 @@ def summarize(failures: list[Failure]) -> str:
 
 @dataclass
 class FetchContext:
-    client: httpx.AsyncClient
+    client: Client
     allow_private: bool = False
     max_body: int = 2 * 1024 * 1024
     policy: Any = None  # resolver.net.RetryPolicy
@@ -90,7 +93,7 @@ class FetchContext:
         Raises what ``resolver.net`` raises; every failure is noted in ``refused`` or ``failures`` first.
         A 408/429/5xx left after the retries is returned (the fetcher sees no answer) and noted too."""
         from ..errors import BlockedError, FetchError
-        from ..net.http import RETRY_STATUSES, HostLimiter, RetryPolicy, fetch_with_retry
+        from ..net import RETRY_STATUSES, HostLimiter, RetryPolicy, fetch_with_retry
 
         policy = self.policy or RetryPolicy()
         limiter = self.limiter or HostLimiter()
