@@ -8,3 +8,6 @@ ITEM_TIME = 4  # one item (a link with all its hops, retries and waits; a post's
 DNS_TIMEOUT = 10.0  # seconds for one DNS lookup at most (less when TIMEOUT is less)
 MAX_HOPS = 10  # longest redirect chain followed
 RETRIES = 3  # extra tries for network errors, 408, 429 and 5xx
+RATE = 5.0  # request starts a second per site (registrable domain), every attempt of every hop counted
+# Sites whose own documented or observed capacity is far above a small site's: their default rate.
+SITE_RATES = {"t.co": 20.0}

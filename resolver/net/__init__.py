@@ -19,6 +19,8 @@ One module a role:
   ``Retry-After``.
 * ``timing`` — :class:`Deadline` (the run's), :class:`Budget` (one item's), :func:`within`.
 * ``limits`` — :class:`HostLimiter`: requests in flight to one host.
+* ``rates`` — :class:`RateMeter`: request starts a second per site, every attempt of every hop
+  (:class:`LocalRateMeter` in one process; the cluster run shares one through Redis).
 * ``cassette`` — :class:`CassetteTransport`: vcrpy cassettes replayed through the transport seam.
 * ``sites`` — hosts and registrable domains (no HTTP: the scanner uses it too).
 
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
     from .guard import PRIVATE_REFUSAL, AddressGuard, AllowRule, is_public_ip
     from .hop import HopResponse, fetch_once
     from .limits import HostLimiter
+    from .rates import LocalRateMeter, RateMeter, Unmetered
     from .retry import RETRY_STATUSES, RetryableStatus, RetryPolicy, fetch_with_retry, retry_after_seconds
     from .timing import Budget, Deadline, ItemTimeUp, within
 
@@ -52,9 +55,12 @@ __all__ = [
     "HopResponse",
     "HostLimiter",
     "ItemTimeUp",
+    "LocalRateMeter",
+    "RateMeter",
     "RetryPolicy",
     "RetryableStatus",
     "Session",
+    "Unmetered",
     "fetch_once",
     "fetch_with_retry",
     "guard_of",
@@ -72,6 +78,7 @@ _HOME = {
     **dict.fromkeys(["PRIVATE_REFUSAL", "AddressGuard", "AllowRule", "is_public_ip"], "guard"),
     **dict.fromkeys(["HopResponse", "fetch_once"], "hop"),
     "HostLimiter": "limits",
+    **dict.fromkeys(["LocalRateMeter", "RateMeter", "Unmetered"], "rates"),
     **dict.fromkeys(
         ["RETRY_STATUSES", "RetryableStatus", "RetryPolicy", "fetch_with_retry", "retry_after_seconds"], "retry"
     ),

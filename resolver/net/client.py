@@ -24,6 +24,7 @@ import httpx
 from .. import __version__, defaults
 from .bodies import ACCEPT_ENCODING
 from .guard import AddressGuard
+from .rates import LocalRateMeter, RateMeter, Unmetered
 from .transport import aiohttp_transport
 
 USER_AGENT = f"resolver/{__version__} (+https://pypi.org/project/resolver/)"
@@ -32,16 +33,23 @@ Header = tuple[str, str]
 
 class Session:
     """What every request of a run goes through: one transport, the headers every request carries, the
-    time one request may take as a whole, and the address guard's rules. ``async with`` it (or ``aclose``
-    it) to close the transport."""
+    time one request may take as a whole, the address guard's rules and the rate meter every request
+    start asks first. ``async with`` it (or ``aclose`` it) to close the transport."""
 
-    __slots__ = ("guard", "headers", "seconds", "timeout", "transport")
+    __slots__ = ("guard", "headers", "meter", "seconds", "timeout", "transport")
 
     def __init__(
-        self, transport: httpx.AsyncBaseTransport, *, guard: AddressGuard, headers: Sequence[Header], seconds: float
+        self,
+        transport: httpx.AsyncBaseTransport,
+        *,
+        guard: AddressGuard,
+        headers: Sequence[Header],
+        seconds: float,
+        meter: RateMeter | None = None,
     ) -> None:
         self.transport = transport
         self.guard = guard
+        self.meter: RateMeter = meter if meter is not None else Unmetered()
         self.headers = tuple(headers)
         self.seconds = seconds  # one request as a whole: connect, headers and the capped body
         # What the transport is told; the whole request is bounded above this by fetch_once.
@@ -91,6 +99,8 @@ def make_client(
     dns_servers: Sequence[str] | None = None,
     user_agent: str | None = None,
     headers: Iterable[Header] = (),
+    rate: float | None = None,
+    meter: RateMeter | None = None,
 ) -> Session:
     """A Session with an honest User-Agent, redirects off, and the address guard on every request.
 
@@ -100,7 +110,9 @@ def make_client(
     (``"ip[:port]"``) replace the system's DNS configuration for the default transport. ``user_agent``
     (``--user-agent``) and ``headers`` (``--header``) go with every request; a header of the same name
     replaces the default one, and a request's own headers (a fetcher's ``Accept``, Save Page Now's
-    ``Authorization``) replace both for that request.
+    ``Authorization``) replace both for that request. ``meter`` paces request starts per site (a cluster
+    run's shared meter); by default a :class:`~resolver.net.rates.LocalRateMeter` at ``rate`` starts a
+    second per site (``--rate``; None: each site's default; 0: no limit).
     """
     guard = guard or AddressGuard.from_options(allow_private=allow_private, allow_hosts=allow_hosts)
     if transport is None:
@@ -121,7 +133,8 @@ def make_client(
     # Names in lower case and "Connection: keep-alive" first, as the httpx client sent them before: the
     # requests on the wire and in WARC request records stay byte for byte what they were.
     sent = [(name.lower(), value) for name, value in merge([("Connection", "keep-alive")], chosen)]
-    return Session(transport, guard=guard, headers=sent, seconds=timeout)
+    meter = meter if meter is not None else LocalRateMeter(rate)
+    return Session(transport, guard=guard, headers=sent, seconds=timeout, meter=meter)
 
 
 async def send(
@@ -133,6 +146,14 @@ async def send(
     own = [("accept-encoding", ACCEPT_ENCODING), *(headers.items() if headers else ())]
     request = httpx.Request(method, url, headers=merge(client.headers.multi_items(), own), content=content)
     return await client.send(request, stream=True, follow_redirects=False)
+
+
+def meter_of(client: Client) -> RateMeter:
+    """The rate meter ``client``'s requests ask first; a caller's own httpx client is not metered here."""
+    return client.meter if isinstance(client, Session) else _UNMETERED
+
+
+_UNMETERED = Unmetered()
 
 
 def request_seconds(client: Client) -> float:

@@ -18,7 +18,7 @@ import httpx
 
 from ..errors import FetchError, NetworkError
 from .bodies import Inflater
-from .client import Client, guard_of, request_seconds, send
+from .client import Client, guard_of, meter_of, request_seconds, send
 from .failures import failure_of, is_transport_failure, where
 from .guard import Target
 
@@ -61,8 +61,12 @@ async def fetch_once(
     headers: dict[str, str] | None = None,
     content: bytes | None = None,
     limit: float | None = None,
+    paced: bool = False,
 ) -> HopResponse:
     """One request, judged by the client's guard and sent to the URL as judged, under one time limit.
+
+    First it waits for the client's rate meter (unless the caller has, ``paced``): that wait is politeness,
+    not the request's time, so it is outside the limit.
 
     The limit is the client's timeout (or ``limit`` if sooner), for connect, headers and the capped body
     together: a server that trickles bytes, or sends nothing but ``103 Early Hints``, cannot hold a
@@ -71,6 +75,8 @@ async def fetch_once(
     CassetteMissError.
     """
     target = guard_of(client, allow_private=allow_private).judge(url)
+    if not paced:
+        await meter_of(client).acquire(target.url)
     seconds = request_seconds(client) if limit is None else min(limit, request_seconds(client))
     work = _fetch_once(client, url, target, method, max_body, read_body, headers, content)
     try:

@@ -21,7 +21,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 
 from .. import defaults
 from ..errors import FetchError, NetworkError, RetryLater
-from .client import Client
+from .client import Client, meter_of
 from .hop import HopResponse, fetch_once
 from .timing import Budget
 
@@ -159,15 +159,18 @@ async def fetch_with_retry(
     if budget is None and policy.deadline is not None:
         budget = Budget(policy.deadline, "one hop")
 
+    meter = meter_of(client)
+
     async def attempt() -> HopResponse:
+        await meter.acquire(url)  # every attempt is metered; waiting for it is not the item's time
         if budget is None:
-            return await fetch_once(client, url, **kwargs)
+            return await fetch_once(client, url, paced=True, **kwargs)
         left = budget.remaining()
         if left <= 0:
             raise budget.used_up()
         started = time.monotonic()
         try:
-            return await fetch_once(client, url, limit=left, **kwargs)
+            return await fetch_once(client, url, limit=left, paced=True, **kwargs)
         except NetworkError as exc:
             budget.spent += time.monotonic() - started
             started = time.monotonic()
@@ -185,10 +188,21 @@ async def fetch_with_retry(
             if budget is not None:
                 budget.spent += time.monotonic() - started
 
+    def told_to_wait(response: HopResponse) -> None:
+        """A 429 or 503 pauses the site for every task of the run: the Retry-After asked (as far as this
+        run waits), or the backoff a 429 without one gets."""
+        if response.status in (429, 503):
+            hinted = retry_after_seconds(response.headers)
+            if hinted is None and response.status == 429:
+                hinted = policy.wait_seconds(None, 1)
+            if hinted:
+                meter.pause(url, min(hinted, policy.max_retry_after))
+
     try:
         response = await attempt()
         if response.status not in RETRY_STATUSES:
             return response
+        told_to_wait(response)
         policy.check_retry_after(response, budget)
         failure: BaseException = RetryableStatus(response)
     except Exception as exc:
@@ -206,6 +220,7 @@ async def fetch_with_retry(
             with try_again:
                 response = await attempt()
                 if response.status in RETRY_STATUSES:
+                    told_to_wait(response)
                     policy.check_retry_after(response, budget)
                     raise RetryableStatus(response)
                 return response
