@@ -19,11 +19,12 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, TypeVar
-
-import httpx
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from ..models import Media, PostMeta
+
+if TYPE_CHECKING:
+    import httpx  # imported where a request is made: `resolver scan` loads the registry, not the HTTP stack
 
 Source = Literal["markup", "syndication", "oembed", "fxtwitter", "api", "opengraph"]
 
@@ -89,6 +90,8 @@ class FetchContext:
 
         Raises what ``resolver.net`` raises; every failure is noted in ``refused`` or ``failures`` first.
         A 408/429/5xx left after the retries is returned (the fetcher sees no answer) and noted too."""
+        import httpx
+
         from ..errors import BlockedError, FetchError
         from ..net.http import RETRY_STATUSES, HostLimiter, RetryPolicy, fetch_with_retry
 
@@ -222,6 +225,8 @@ META_GRAPH = "https://graph.facebook.com/v22.0"
 
 async def meta_oembed(ctx: FetchContext, endpoint: str, ref: Any, platform: str, post_url: str) -> Fetched:
     """Meta's oEmbed; when it does not answer, the post page's OpenGraph tags."""
+    import httpx
+
     from ..errors import BlockedError, FetchError
     from .base import html_text
 
