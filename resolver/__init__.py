@@ -10,7 +10,7 @@ __version__ = "0.1.0"
 
 from .errors import BlockedError, CassetteMissError, FetchError, ResolverError, SourceError, StoreError
 from .models import Document, Hop, Link, Media, Post, PostMeta, Resolution, ResolvedRecord
-from .read.files import decode, detect_kind, read_source
+from .read import decode, detect_kind, read_source
 from .resolve.canonical import canonical_url
 from .scan import scan
 

@@ -74,9 +74,9 @@ def _no_real_dns(monkeypatch: pytest.MonkeyPatch) -> None:
     """c-ares sends its queries from C, past the socket guard above: point it at a loopback port nobody
     answers, so no test can ask the machine's real DNS server (tests that need names run tests.webserver's
     FakeDNS and pass it explicitly)."""
-    import resolver.net.http
+    import resolver.net.transport
 
-    monkeypatch.setattr(resolver.net.http, "DEFAULT_DNS_SERVERS", ("127.0.0.1:9",))
+    monkeypatch.setattr(resolver.net.transport, "DEFAULT_DNS_SERVERS", ("127.0.0.1:9",))
 
 
 class ConnectRecorder:

@@ -28,8 +28,8 @@ from resolver.archive import (
 )
 from resolver.archive.near import Moment, Near, parse_moment, run_date, target_for
 from resolver.cli.app import app
+from resolver.net import make_client
 from resolver.net.cassette import CassetteTransport
-from resolver.net.http import make_client
 from resolver.resolve.hops import ResolveOptions, resolve_url
 from resolver.store import MemoryStore, RunLock, SQLiteStore
 

@@ -15,7 +15,7 @@ import pytest
 
 import resolver
 from resolver import read_source, scan
-from resolver.net.http import make_client
+from resolver.net import make_client
 from resolver.net.sites import same_site, site_of
 from resolver.resolve import rules as urlrules
 from resolver.resolve.canonical import canonical_url, canonicalize

@@ -16,8 +16,9 @@ from resolver.archive import ArchiveOptions, Archiver
 from resolver.cli.app import app
 from resolver.cli.config import ConfigError, config_path, from_environment, load, misspelt_variables, parse_header
 from resolver.enrich import Enricher
+from resolver.net import RetryPolicy, make_client
 from resolver.net.cassette import CassetteTransport
-from resolver.net.http import RetryPolicy, fetch_article, make_client
+from resolver.read.fetch import fetch_article
 from resolver.store import MemoryStore
 
 from .webserver import serve

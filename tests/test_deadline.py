@@ -15,16 +15,17 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-import resolver.net.http
+import resolver.net.transport
 from resolver.archive import ArchiveOptions, Archiver, archive_records
 from resolver.cli.app import app
 from resolver.errors import FetchError
 from resolver.models import ResolvedRecord
-from resolver.net.http import Deadline, RetryPolicy, fetch_article, make_client
+from resolver.net import Deadline, RetryPolicy, make_client
 from resolver.pipeline import RunOptions, run
 from resolver.platforms import PostRef
 from resolver.platforms.http import FetchContext, Fetched
-from resolver.read.files import document
+from resolver.read import document
+from resolver.read.fetch import fetch_article
 from resolver.resolve.hops import ResolveOptions
 from resolver.store import MemoryStore
 
@@ -62,7 +63,7 @@ def test_the_deadline_cuts_hung_lookups_and_the_command_line_reports_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with FakeDNS({}, hang=HUNG) as dns:
-        monkeypatch.setattr(resolver.net.http, "DEFAULT_DNS_SERVERS", [dns.server])
+        monkeypatch.setattr(resolver.net.transport, "DEFAULT_DNS_SERVERS", [dns.server])
         article = tmp_path / "a.md"
         article.write_text("".join(f"- <http://{h}/x>\n" for h in HUNG))
         # --timeout 60: each lookup alone may take 10 s and each link 240 s; the run may take 1.

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from resolver.enrich import Enricher, snowflake_time
+from resolver.net import RetryPolicy, make_client
 from resolver.net.cassette import CassetteTransport
-from resolver.net.http import RetryPolicy, make_client
 from resolver.platforms import PLATFORMS
 from resolver.platforms.http import sources_of
 from resolver.platforms.jsnumber import syndication_token, to_radix_string

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import resolver.net.http
+import resolver.net.transport
 from resolver.cli.app import app
 from resolver.models import Resolution
-from resolver.net.http import RetryPolicy, make_client
+from resolver.net import RetryPolicy, make_client
 from resolver.resolve.hops import ResolveOptions, resolve_url
 
 from .webserver import FakeDNS, RawServer, read_request, unused_port
@@ -122,7 +122,7 @@ def test_a_non_ascii_location_or_junk_headers_do_not_escape_as_internal_errors()
 
 def test_on_the_command_line_every_cause_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with FakeDNS({}) as dns, RawServer(SERVERS["reset"][0]) as reset, RawServer(SERVERS["bad-header"][0]) as bad:
-        monkeypatch.setattr(resolver.net.http, "DEFAULT_DNS_SERVERS", [dns.server])
+        monkeypatch.setattr(resolver.net.transport, "DEFAULT_DNS_SERVERS", [dns.server])
         refused = unused_port()
         tls = RawServer(_plain_http_on_a_tls_port).__enter__()
         urls = [

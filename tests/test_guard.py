@@ -20,10 +20,10 @@ from typer.testing import CliRunner
 
 from resolver.cli.app import app
 from resolver.errors import BlockedError
+from resolver.net import RetryPolicy, make_client
 from resolver.net.guard import AddressGuard, AllowRule, is_public, normalise
-from resolver.net.http import RetryPolicy, make_client
 from resolver.pipeline import RunOptions, run
-from resolver.read.files import document
+from resolver.read import document
 from resolver.resolve.hops import ResolveOptions, resolve_url
 
 from .conftest import ConnectRecorder

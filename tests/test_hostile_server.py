@@ -23,7 +23,8 @@ import pytest
 
 from resolver.errors import BlockedError
 from resolver.models import Resolution
-from resolver.net.http import RetryPolicy, fetch_article, make_client
+from resolver.net import RetryPolicy, make_client
+from resolver.read.fetch import fetch_article
 from resolver.resolve.hops import ResolveOptions, resolve_url
 
 from .test_resolve import Sleeps
@@ -260,7 +261,7 @@ def test_every_hostile_server_at_once_through_the_command_line(tmp_path: Path, b
 def test_waiting_for_a_politeness_slot_does_not_count_against_a_link() -> None:
     """Twelve slow links to one host, one at a time: the last waits far longer than a link may take,
     but only its own request is counted, so every one ends ok."""
-    from resolver.net.http import HostLimiter
+    from resolver.net import HostLimiter
 
     with serve() as web:
 

@@ -19,12 +19,12 @@ import yaml
 
 from resolver.enrich import Enricher
 from resolver.models import ResolvedRecord
+from resolver.net import RetryPolicy, make_client
 from resolver.net.cassette import CassetteTransport, _key
-from resolver.net.http import RetryPolicy, make_client
 from resolver.pipeline import RunOptions, run
 from resolver.platforms import BY_NAME, PLATFORMS
 from resolver.platforms.http import Failure, sources_of, summarize
-from resolver.read.files import read_source
+from resolver.read import read_source
 from resolver.resolve.hops import ResolveOptions
 from resolver.store import MemoryStore
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from resolver.net.http import make_client
-from resolver.read.files import document
+from resolver.net import make_client
+from resolver.read import document
 from resolver.resolve.hops import resolve_url
 from resolver.resolve.pages import html_date, read_page
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from resolver import SourceError, decode, detect_kind, read_source
-from resolver.read.files import decode_with_encoding, expand_sources, parse_size, read_capped
+from resolver.read import decode_with_encoding, expand_sources, parse_size, read_capped
 
 
 def test_latin1_and_bom_and_meta_charset(fixtures: Path) -> None:

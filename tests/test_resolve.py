@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from resolver.models import Resolution
+from resolver.net import HostLimiter, RetryPolicy, make_client
 from resolver.net.cassette import CassetteTransport
-from resolver.net.http import HostLimiter, RetryPolicy, make_client
 from resolver.resolve.hops import ResolveOptions, resolve_url
 
 from .conftest import SHARED, ConnectRecorder

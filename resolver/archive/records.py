@@ -11,7 +11,7 @@ import httpx
 
 from ..errors import FetchError
 from ..models import ResolvedRecord
-from ..net.http import Deadline, within
+from ..net import Deadline, within
 from .near import Target
 from .warc import WarcError, WarcRecorder
 from .wayback import DEADLINE_REACHED, NOTHING_YET, Archiver

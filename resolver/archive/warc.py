@@ -12,10 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import httpx
-
 from ..errors import ResolverError
 from ..models import ResolvedRecord
+from ..net import Client
 from ..store import Ledger
 
 
@@ -36,7 +35,7 @@ class WarcRecorder:
     def __init__(
         self,
         path: Path,
-        client: httpx.AsyncClient,
+        client: Client,
         *,
         allow_private: bool = False,
         max_body: int = 32 * 1024 * 1024,
@@ -91,7 +90,7 @@ class WarcRecorder:
 
     async def capture(self, record: ResolvedRecord) -> dict[str, str] | None:
         """Fetch and write every URL of the record's chain; the id of the cited page's response record."""
-        from ..net.http import fetch_once
+        from ..net import fetch_once
 
         res = record.resolution
         if res is None:

@@ -27,6 +27,7 @@ from urllib.parse import urlencode
 import httpx
 
 from ..errors import FetchError
+from ..net import Client
 from ..store import Store
 from .near import Moment, Target
 
@@ -160,7 +161,7 @@ class Throttle:
 
 @dataclass
 class Archiver:
-    client: httpx.AsyncClient
+    client: Client
     store: Store
     options: ArchiveOptions = field(default_factory=ArchiveOptions)
     allow_private: bool = False
@@ -179,7 +180,7 @@ class Archiver:
         content: bytes | None = None,
         max_body: int = 4 * 1024 * 1024,
     ) -> Any:
-        from ..net.http import fetch_once
+        from ..net import fetch_once
 
         for attempt in range(3):
             response = await fetch_once(

@@ -38,7 +38,7 @@ import httpx
 from .. import defaults
 from ..errors import BlockedError, FetchError
 from ..models import Post, PostMeta
-from ..net.http import Budget, request_seconds
+from ..net import Budget, Client, request_seconds
 from ..platforms import BY_NAME, PostRef, canonical_post_url, match_post_url
 from ..platforms.http import FetchContext, Fetched, summarize
 from ..store import Freshness, Store
@@ -93,7 +93,7 @@ class Enriched:
 class Enricher:
     """Post metadata for a run: offline from markup, then the platform's fetcher, through the store."""
 
-    client: httpx.AsyncClient
+    client: Client
     store: Store
     freshness: Freshness = field(default_factory=Freshness)
     network: bool = True

@@ -277,6 +277,10 @@ class ConnectGuard:
     guard: AddressGuard
     _vouched: set[tuple[str, int]] = field(default_factory=set)
 
+    def vouch_for(self, addresses: Iterable[str], port: int) -> None:
+        """Let sockets to ``addresses`` on ``port`` through: an allowed name resolved to them."""
+        self._vouched.update((address, port) for address in addresses)
+
     def resolver(self, inner: Any, *, lookup_timeout: float) -> Any:
         return guarded_resolver(inner, self, lookup_timeout)
 
@@ -300,7 +304,7 @@ def guarded_resolver(inner: Any, connect_guard: ConnectGuard, lookup_timeout: fl
                 raise OSError(f"DNS lookup of {host} timed out after {lookup_timeout:g} s") from None
             guard = connect_guard.guard
             if guard.name_allowed(host, port):
-                connect_guard._vouched.update((str(r["host"]), port) for r in results)
+                connect_guard.vouch_for((str(r["host"]) for r in results), port)
                 return list(results)
             kept = [r for r in results if guard.address_allowed(str(r["host"]), port)]
             if not kept:

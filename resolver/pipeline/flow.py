@@ -17,12 +17,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import httpx
-
 from .. import defaults
 from ..enrich import Enriched, Enricher, Fetcher
 from ..models import Document, Finding, Link, Post, Resolution, ResolvedRecord
-from ..net.http import Deadline
+from ..net import Client, Deadline
 from ..platforms import PostRef, canonical_post_url, match_post_url
 from ..resolve.hops import ResolveOptions, first_url, post_resolution, resolve_url
 from ..scan import LinkFilter, scan
@@ -54,7 +52,7 @@ class Stats:
 async def resolve_all(
     urls: Iterable[str],
     *,
-    client: httpx.AsyncClient,
+    client: Client,
     store: Store,
     options: RunOptions,
     progress: Progress | None = None,
@@ -120,7 +118,7 @@ async def _until(deadline: Deadline | None, tasks: Sequence[asyncio.Future[Any]]
 async def run(
     documents: Iterable[Document],
     *,
-    client: httpx.AsyncClient,
+    client: Client,
     store: Store | None = None,
     options: RunOptions | None = None,
     progress: Progress | None = None,
@@ -155,7 +153,7 @@ def scan_documents(
 async def resolve_findings(
     scanned: list[Finding],
     *,
-    client: httpx.AsyncClient,
+    client: Client,
     store: Store | None = None,
     options: RunOptions | None = None,
     progress: Progress | None = None,
@@ -216,7 +214,7 @@ def _cut_short(record: ResolvedRecord) -> ResolvedRecord:
 async def _expand_post_links(
     records: list[ResolvedRecord],
     *,
-    client: httpx.AsyncClient,
+    client: Client,
     store: Store,
     options: RunOptions,
     deadline: Deadline | None = None,

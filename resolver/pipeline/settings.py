@@ -11,10 +11,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
 from .. import defaults
-from ..net.http import Deadline, HostLimiter, RetryPolicy, make_client
+from ..net import Client, Deadline, HostLimiter, RetryPolicy, make_client
 from ..read.sources import UrlFetch, replay
 from ..resolve.hops import ResolveOptions
 from ..scan import LinkFilter
@@ -55,7 +53,7 @@ class RunSettings:
         return SQLiteStore(self.cache_path())
 
     @contextlib.asynccontextmanager
-    async def client(self) -> AsyncIterator[httpx.AsyncClient]:
+    async def client(self) -> AsyncIterator[Client]:
         """The run's client: replaying the cassette, or live with the address guard."""
         async with make_client(
             transport=replay(self.cassette),

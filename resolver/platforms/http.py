@@ -24,7 +24,9 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from ..models import Media, PostMeta
 
 if TYPE_CHECKING:
-    import httpx  # imported where a request is made: `resolver scan` loads the registry, not the HTTP stack
+    from ..net import Client
+
+# httpx is imported where a request is made, not here: `resolver scan` loads the registry, not the HTTP stack.
 
 Source = Literal["markup", "syndication", "oembed", "fxtwitter", "api", "opengraph"]
 
@@ -71,7 +73,7 @@ def summarize(failures: list[Failure]) -> str:
 
 @dataclass
 class FetchContext:
-    client: httpx.AsyncClient
+    client: Client
     allow_private: bool = False
     max_body: int = 2 * 1024 * 1024
     policy: Any = None  # resolver.net.RetryPolicy
@@ -93,7 +95,7 @@ class FetchContext:
         import httpx
 
         from ..errors import BlockedError, FetchError
-        from ..net.http import RETRY_STATUSES, HostLimiter, RetryPolicy, fetch_with_retry
+        from ..net import RETRY_STATUSES, HostLimiter, RetryPolicy, fetch_with_retry
 
         policy = self.policy or RetryPolicy()
         limiter = self.limiter or HostLimiter()

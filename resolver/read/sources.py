@@ -20,7 +20,7 @@ from .files import MAX_SOURCE_BYTES, Fetcher, document, expand_sources, read_sou
 if TYPE_CHECKING:
     import httpx
 
-    from ..net.http import Deadline
+    from ..net import Deadline
 
 Fetched = tuple[bytes, str | None, str]  # body, content type, final URL
 MAX_ARTICLES = 500  # read from one feed or sitemap
@@ -50,7 +50,7 @@ class UrlFetch:
     headers: tuple[tuple[str, str], ...] = ()
 
     def __call__(self, url: str) -> Fetched:
-        from ..net.http import fetch_article
+        from .fetch import fetch_article
 
         try:
             return fetch_article(

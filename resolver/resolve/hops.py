@@ -20,7 +20,7 @@ import httpx
 from .. import defaults
 from ..errors import BlockedError, FetchError, RetryLater
 from ..models import Hop, HopVia, Resolution
-from ..net.http import Budget, HopResponse, HostLimiter, RetryPolicy, fetch_with_retry, guard_of, request_seconds
+from ..net import Budget, Client, HopResponse, HostLimiter, RetryPolicy, fetch_with_retry, guard_of, request_seconds
 from ..net.sites import same_site
 from ..platforms import canonical_post_url, match_post_url
 from ..scan.urls import shortener_host, tco_for_pic
@@ -57,7 +57,7 @@ def post_resolution(url: str, hops: tuple[Hop, ...] = (), title: str | None = No
     return Resolution(url, "ok", url, canonical_post_url(ref), hops, None, title)
 
 
-async def resolve_url(url: str, client: httpx.AsyncClient, options: ResolveOptions | None = None) -> Resolution:
+async def resolve_url(url: str, client: Client, options: ResolveOptions | None = None) -> Resolution:
     """Follow ``url`` to its end. Never raises for one bad link: the outcome is data on the Resolution."""
     options = options or ResolveOptions()
     guard = guard_of(client, allow_private=options.allow_private)
