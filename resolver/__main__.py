@@ -1,5 +1,5 @@
 """``python -m resolver``: the same as the ``resolver`` command."""
 
-from .cli.app import main
+from .cli import main
 
 main()

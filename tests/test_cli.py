@@ -221,6 +221,25 @@ def test_large_page_scans_in_bounded_memory(tmp_path: Path) -> None:
     assert int(peak_kb) < 1_200_000, f"peak RSS {int(peak_kb) // 1024} MiB"
 
 
+def test_scan_starts_without_the_network_stack_the_pipeline_or_the_store(fixtures: Path) -> None:
+    """`resolver scan` of files is what cron runs over whole archives: every module of the HTTP stack, the
+    event loop, the pipeline or the store it imported would cost each run its start-up time."""
+    code = (
+        "import sys; from resolver.cli import main\n"
+        "sys.argv = ['resolver', 'scan', '-q', '-f', 'jsonl', *sys.argv[1:]]\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    code = e.code\n"
+        "libraries = {'httpx', 'aiohttp', 'asyncio', 'sqlite3', 'tenacity', 'yaml'}\n"
+        "rooms = {'resolver.pipeline', 'resolver.store'}\n"
+        "loaded = sorted(m for m in sys.modules\n"
+        "                if m.split('.')[0] in libraries or '.'.join(m.split('.')[:2]) in rooms)\n"
+        "print(code, *loaded, file=sys.stderr)"
+    )
+    args = [sys.executable, "-c", code, str(EXAMPLE), str(fixtures / "copied.txt")]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    assert len(jsonl(done.stdout)) > 10  # both documents were scanned (posts and links)
+    assert done.stderr.split() == ["0"]  # exit 0, and nothing of the above was imported
+
+
 def test_a_copied_tweet_without_its_status_link_gets_its_id_from_its_pic_link(fixtures: Path) -> None:
     """The seed's case: text copied from an embed keeps pic.twitter.com / pic.x.com, which is the t.co code
     of the tweet's own media, which leads to /status/<id>/photo/1."""

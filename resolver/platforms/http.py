@@ -21,12 +21,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-import httpx
-
 from ..models import Media, PostMeta
 
 if TYPE_CHECKING:
     from ..net import Client
+
+# httpx is imported where a request is made, not here: `resolver scan` loads the registry, not the HTTP stack.
 
 Source = Literal["markup", "syndication", "oembed", "fxtwitter", "api", "opengraph"]
 
@@ -92,6 +92,8 @@ class FetchContext:
 
         Raises what ``resolver.net`` raises; every failure is noted in ``refused`` or ``failures`` first.
         A 408/429/5xx left after the retries is returned (the fetcher sees no answer) and noted too."""
+        import httpx
+
         from ..errors import BlockedError, FetchError
         from ..net import RETRY_STATUSES, HostLimiter, RetryPolicy, fetch_with_retry
 
@@ -225,6 +227,8 @@ META_GRAPH = "https://graph.facebook.com/v22.0"
 
 async def meta_oembed(ctx: FetchContext, endpoint: str, ref: Any, platform: str, post_url: str) -> Fetched:
     """Meta's oEmbed; when it does not answer, the post page's OpenGraph tags."""
+    import httpx
+
     from ..errors import BlockedError, FetchError
     from .base import html_text
 

@@ -8,8 +8,6 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import SplitResult
 
-import httpx
-
 from ..errors import FetchError
 from ..models import Media, PostMeta
 from .base import (
@@ -301,6 +299,8 @@ async def fetch(ref: PostRef, ctx: FetchContext) -> Fetched:
     """Each source in turn; a source that fails (network, 5xx, an unreadable answer) is skipped and noted in
     ``ctx``. Only when every source says "not found" is the tweet dead; a tombstone or a private account says
     so at once."""
+    import httpx  # here, not at the top: `resolver scan` loads the registry without the HTTP stack
+
     from .jsnumber import syndication_token
 
     sources: tuple[tuple[Source, str, Callable[[Any, PostRef, int], Fetched]], ...] = (

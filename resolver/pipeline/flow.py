@@ -17,15 +17,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from . import defaults
-from .enrich import Enriched, Enricher, Fetcher
-from .models import Document, Finding, Link, Post, Resolution, ResolvedRecord
-from .net import Client, Deadline
-from .platforms import PostRef, canonical_post_url, match_post_url
-from .resolve.hops import ResolveOptions, first_url, post_resolution, resolve_url
-from .scan import LinkFilter, scan
-from .scan.urls import absolute_url, shortener_host
-from .store import STORED_AT, Freshness, MemoryStore, Store
+from .. import defaults
+from ..enrich import Enriched, Enricher, Fetcher
+from ..models import Document, Finding, Link, Post, Resolution, ResolvedRecord
+from ..net import Client, Deadline
+from ..platforms import PostRef, canonical_post_url, match_post_url
+from ..resolve.hops import ResolveOptions, first_url, post_resolution, resolve_url
+from ..scan import LinkFilter, scan
+from ..scan.urls import absolute_url, shortener_host
+from ..store import STORED_AT, Freshness, MemoryStore, Store
 
 Progress = Callable[[int, int], None]
 DEADLINE_REACHED = "the run's deadline was reached first"

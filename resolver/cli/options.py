@@ -1,0 +1,109 @@
+"""The options every command shares: sources, formats, output, quiet, links, sizes, logging."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..models import ContentKind
+from ..read.files import parse_size
+from .log import LogFormat
+
+
+class FormatChoice(str, Enum):
+    jsonl = "jsonl"
+    json = "json"
+    csv = "csv"
+    table = "table"
+
+
+class InputFormat(str, Enum):
+    html = "html"
+    markdown = "markdown"
+    text = "text"
+
+
+class LinksChoice(str, Enum):
+    all = "all"
+    short = "short"
+    none = "none"
+
+
+Sources = Annotated[
+    list[str], typer.Argument(help="Files, directories, article URLs, or - for stdin.", show_default=False)
+]
+FormatOpt = Annotated[
+    FormatChoice | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help="Output format. Default: table on a terminal, else jsonl (with -o: from the file's extension).",
+        show_default=False,
+    ),
+]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write here instead of to stdout: a regular file atomically (temporary file, fsync, rename), a "
+        "device or FIFO directly. A failed write exits 2.",
+    ),
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary line.")]
+InputOpt = Annotated[
+    InputFormat | None,
+    typer.Option("--input-format", help="Force the content kind instead of detecting it.", show_default=False),
+]
+LinksOpt = Annotated[LinksChoice, typer.Option("--links", help="all links, only shortened ones, or none (posts only).")]
+WholePageOpt = Annotated[
+    bool, typer.Option("--whole-page", help="HTML: also take links in navigation, footers and page furniture.")
+]
+MaxSourceSizeOpt = Annotated[
+    str,
+    typer.Option(
+        "--max-source-size",
+        help="Refuse a source (file, stdin, fetched article) larger than this: bytes, or with K, M, G (powers "
+        "of 1024). Only regular files and stdin are read.",
+    ),
+]
+LogFormatOpt = Annotated[
+    LogFormat, typer.Option("--log-format", help="stderr lines as text, or as JSON objects (for log collectors).")
+]
+
+
+_KINDS: dict[InputFormat, ContentKind] = {
+    InputFormat.html: "html",
+    InputFormat.markdown: "markdown",
+    InputFormat.text: "text",
+}
+
+
+def kind_of(input_format: InputFormat | None) -> ContentKind | None:
+    """``--input-format``: the content kind to read every source as, or None to detect it."""
+    return _KINDS[input_format] if input_format else None
+
+
+def max_bytes(value: str) -> int:
+    """``--max-source-size``: 64M, 512K, 1048576 → bytes."""
+    try:
+        return parse_size(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a size like 64M, 512K or 1048576") from None
+
+
+def parse_age(value: str | None) -> float | None:
+    """ "30d", "12h", "90m", "45s", "2w" or plain seconds → seconds."""
+    if value is None:
+        return None
+    value = value.strip().lower()
+    units = {"d": 86400, "h": 3600, "m": 60, "s": 1, "w": 7 * 86400}
+    try:
+        if value and value[-1] in units:
+            return float(value[:-1]) * units[value[-1]]
+        return float(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not an age like 30d, 12h or 3600") from None

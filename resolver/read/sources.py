@@ -1,0 +1,131 @@
+"""Every SOURCE in turn → Documents: paths, directories, ``-``, article URLs, and what feeds and sitemaps list.
+
+A source that cannot be read is handed to ``on_error`` as one ``SourceError`` and the others are still
+read. A URL is fetched through ``fetch``: a :class:`UrlFetch`, the run's address rules, replay, deadline
+and headers. A feed or sitemap given as a SOURCE is replaced by the articles it lists. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import ResolverError, SourceError
+from ..models import ContentKind, Document
+from .files import MAX_SOURCE_BYTES, Fetcher, document, expand_sources, read_source
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ..net import Deadline
+
+Fetched = tuple[bytes, str | None, str]  # body, content type, final URL
+MAX_ARTICLES = 500  # read from one feed or sitemap
+MAX_LISTINGS = 20  # feeds and sitemaps read in one run: an index may list sitemaps; a hostile one cannot loop us
+
+
+@functools.lru_cache(maxsize=4)
+def replay(cassette: Path | None) -> httpx.AsyncBaseTransport | None:
+    """The ``--cassette`` transport, loaded once: URL sources and the run's client share it, so repeated
+    requests walk through the cassette's repeated recordings as one."""
+    from ..net.cassette import CassetteTransport
+
+    return CassetteTransport.from_paths(cassette) if cassette is not None else None
+
+
+@dataclass(frozen=True)
+class UrlFetch:
+    """Fetches a SOURCE given as a URL the run's way; every failure is a ``SourceError`` (one line)."""
+
+    allow_private: bool = False
+    allow_hosts: tuple[str, ...] = ()
+    timeout: float = 30.0
+    max_bytes: int = MAX_SOURCE_BYTES
+    cassette: Path | None = None  # URL sources are replayed too: no request leaves a --cassette run
+    deadline: Deadline | None = None
+    user_agent: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def __call__(self, url: str) -> Fetched:
+        from .fetch import fetch_article
+
+        try:
+            return fetch_article(
+                url,
+                allow_private=self.allow_private,
+                allow_hosts=self.allow_hosts,
+                timeout=self.timeout,
+                transport=replay(self.cassette),
+                deadline=self.deadline,
+                max_bytes=self.max_bytes,
+                user_agent=self.user_agent,
+                headers=self.headers,
+            )
+        except ResolverError as exc:
+            raise SourceError(url, str(exc)) from None
+        except Exception as exc:  # network failures of every kind end as one line on this source
+            raise SourceError(url, f"could not fetch: {exc or type(exc).__name__}") from None
+
+
+def _each(queue: list[str]) -> Iterable[str]:
+    return queue
+
+
+class SourceReader:
+    """The Documents of every SOURCE, read lazily in turn; ``failed`` counts the sources that could not be.
+
+    Each failure goes to ``on_error`` (by default it is kept in ``errors``). ``walk`` goes over the queue of
+    sources, which grows as feeds are read: a progress bar may wrap it.
+    """
+
+    def __init__(
+        self,
+        sources: Iterable[str],
+        *,
+        kind: ContentKind | None = None,
+        max_bytes: int = MAX_SOURCE_BYTES,
+        fetch: Fetcher | None = None,
+        on_error: Callable[[SourceError], None] | None = None,
+        walk: Callable[[list[str]], Iterable[str]] = _each,
+    ) -> None:
+        self.sources = list(expand_sources(sources))  # every source read or listed, feeds' articles included
+        self.kind = kind
+        self.max_bytes = max_bytes
+        self.fetch: Fetcher = fetch or UrlFetch(max_bytes=max_bytes)
+        self.errors: list[SourceError] = []
+        self.on_error = on_error if on_error is not None else self.errors.append
+        self.walk = walk
+        self.failed = 0
+
+    def _failed(self, error: SourceError) -> None:
+        self.failed += 1
+        self.on_error(error)
+
+    def __iter__(self) -> Iterator[Document]:
+        queue = list(self.sources)
+        listings_left = MAX_LISTINGS
+        for source in self.walk(queue):
+            try:
+                if not source.startswith(("http://", "https://")):
+                    yield read_source(source, kind=self.kind, fetch=self.fetch, max_bytes=self.max_bytes)
+                    continue
+                data, content_type, final_url = self.fetch(source)
+                from .feeds import detect, walk  # imported only when a URL is read
+
+                if detect(data, final_url) and listings_left > 0:
+                    listings_left -= 1
+                    problems: list[SourceError] = []  # a sitemap of an index that fails: reported, not fatal
+                    entries = walk(data, final_url, self.fetch, on_error=problems.append)[:MAX_ARTICLES]
+                    for problem in problems:
+                        self._failed(problem)
+                    if not entries:
+                        raise SourceError(source, "a feed or sitemap that lists no articles")
+                    queue.extend(e for e in entries if e not in queue)
+                    self.sources.extend(e for e in entries if e not in self.sources)
+                    continue
+                yield document(source, data, kind=self.kind, content_type=content_type, base_url=final_url)
+            except SourceError as exc:
+                self._failed(exc)
