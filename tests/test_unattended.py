@@ -249,7 +249,7 @@ def test_an_internal_error_is_one_json_line_and_exit_70(tmp_path: Path) -> None:
         "from resolver.cli import main\n",
         "import resolver.pipeline.flow\n"
         "async def broken(*a, **k):\n    raise RuntimeError('a bug in the pipeline')\n"
-        "resolver.pipeline.flow.resolve_findings = broken\n"
+        "resolver.pipeline.flow.Flow.records = broken\n"
         "from resolver.cli import main\n",
     )
     for log_format in ("json", "text"):

@@ -6,20 +6,22 @@ import typer
 
 from .. import defaults
 from ..errors import ResolverError
-from ..models import ResolvedRecord
 from . import archive_options as arc
 from . import net_options as net
 from . import options as opt
 from . import run
-from .exits import EXIT_INPUT, EXIT_OK, EXIT_RETRY, EXIT_TEMPFAIL, exit_code
+from .exits import EXIT_INPUT, EXIT_OK, EXIT_RETRY, EXIT_TEMPFAIL, exit_code_of
 from .log import LogFormat, error, log, set_log_format
-from .output import archive_summary, fail, format_for, write_output
+from .output import archive_summary, fail, format_for
 
 
 def archive_command(
-    sources: opt.Sources,
+    sources: opt.SourcesOrUrls = None,
     format: opt.FormatOpt = None,
     output: opt.OutputOpt = None,
+    resume: opt.ResumeOpt = False,
+    urls: opt.UrlsOpt = None,
+    column: opt.ColumnOpt = None,
     quiet: opt.QuietOpt = False,
     input_format: opt.InputOpt = None,
     links: opt.LinksOpt = opt.LinksChoice.all,
@@ -37,6 +39,7 @@ def archive_command(
     no_cache: net.NoCacheOpt = False,
     concurrency: net.ConcurrencyOpt = defaults.CONCURRENCY,
     per_host: net.PerHostOpt = defaults.PER_HOST,
+    rate: net.RateOpt = None,
     timeout: net.TimeoutOpt = defaults.TIMEOUT,
     max_hops: net.MaxHopsOpt = defaults.MAX_HOPS,
     allow_private: net.AllowPrivateOpt = False,
@@ -53,8 +56,9 @@ def archive_command(
     Made for cron: SOURCE may also be an RSS/Atom feed or a sitemap URL; the cache remembers articles, so a
     re-run processes only new or changed ones (--all for every one), and re-checks the sources of unchanged
     ones when they are due (--recheck); a source that was ok and is dead now is reported once as newly dead
-    (see `resolver report`). An article is marked done only once its records are written. Two runs never
-    overlap: the second waits --lock-wait seconds for the first, then exits 75 (try again later).
+    (see `resolver report`). Each article is marked done as soon as its records are written; -o FILE (jsonl
+    or csv) is continued by the next run, so a killed run loses only the articles in flight and delivers
+    nothing twice. Two runs never overlap: the second waits --lock-wait seconds, then exits 75.
     Exit codes: 0 all final; 1 some error/blocked/archive error (retried by the next run); 2 needs a human
     (bad input, damaged cache, failed write); 70 internal error; 75 locked.
     Example: resolver archive https://news.example.org/feed.xml --save --max-age 30d -q -o today.jsonl
@@ -67,30 +71,27 @@ def archive_command(
     settings = run.run_settings(
         cache=cache, no_cache=no_cache, concurrency=concurrency, per_host=per_host, timeout=timeout,
         max_hops=max_hops, allow_private=allow_private, allow_host=allow_host, cassette=cassette,
-        deadline=deadline, retries=retries, user_agent=user_agent, header=header,
+        deadline=deadline, retries=retries, user_agent=user_agent, header=header, rate=rate,
     )  # fmt: skip
-
-    def deliver(records: list[ResolvedRecord]) -> None:
-        write_output(output, format_for(format, output), (r.to_dict() for r in records))
-
+    job = ArchiveJob(
+        recheck=opt.parse_age(recheck) or 0.0, max_age=opt.parse_age(max_age), links=links.value,
+        whole_page=whole_page, lookup=not no_lookup, save=save, warc=warc, every_article=all_articles,
+        near=Near.parse(near) if near else None,
+    )  # fmt: skip
     try:
         with run_lock(settings, lock_wait):
-            job = ArchiveJob(
-                recheck=opt.parse_age(recheck) or 0.0, max_age=opt.parse_age(max_age), links=links.value,
-                whole_page=whole_page, lookup=not no_lookup, save=save, warc=warc, every_article=all_articles,
-                near=Near.parse(near) if near else None,
-            )  # fmt: skip
-            reader = run.reader(sources, settings, input_format=input_format, max_source_size=max_source_size,
-                                quiet=quiet)  # fmt: skip
-            outcome = archive_documents(reader, settings, job, deliver=deliver, hooks=run.hooks(quiet=quiet))
+            source = run.source_of(sources, urls, column, settings, input_format=input_format,
+                                   max_source_size=max_source_size)  # fmt: skip
+            out = run.records_out(output, format_for(format, output), source, resume=resume, archive=True)
+            outcome = archive_documents(source, settings, job, out=out, hooks=run.hooks(quiet=quiet))
     except LockBusyError as exc:
         log("locked", f"{exc}; another run is still working, try again later", exit_code=EXIT_TEMPFAIL)
         raise typer.Exit(EXIT_TEMPFAIL) from None
     except ResolverError as exc:
         fail(str(exc))
-    archive_summary(outcome, quiet)
+    archive_summary(outcome, out.tally, quiet)
     if outcome.failure is not None:
         error(outcome.failure)  # a write that failed needs a human: it will not mend itself
         raise typer.Exit(EXIT_INPUT)
-    code = exit_code(outcome.records, reader.failed + outcome.failed_scans)
+    code = exit_code_of(out.tally, source.failed + outcome.failed_scans)
     raise typer.Exit(EXIT_RETRY if code == EXIT_OK and outcome.archive_errors else code)

@@ -9,6 +9,7 @@ options' names without the dashes in front (``per-host = 4``; ``per_host`` works
     header = ["From: desk@example.org"]      # or a table: [headers] From = "desk@example.org"
     concurrency = 16
     timeout = 20
+    rate = 2                                  # requests a second per site (0: no limit)
 
 A file that cannot be read, is not TOML, names an unknown setting or gives a value of the wrong type raises
 :class:`ConfigError`, one line naming the file (the CLI exits 2). This module only reads and types the
@@ -40,6 +41,7 @@ class Setting:
     low: float | None = None
     high: float | None = None
     split: str | None = None  # how a RESOLVER_* variable lists several values (None: whitespace)
+    what: str = "a number of seconds"  # what a number given for it means, for the one-line error
 
 
 SETTINGS: dict[str, Setting] = {
@@ -49,6 +51,7 @@ SETTINGS: dict[str, Setting] = {
     "retries": Setting("retries", int, 0),
     "max-hops": Setting("max_hops", int, 1, 50),
     "deadline": Setting("deadline", float, 0.0),
+    "rate": Setting("rate", float, 0.0, 10000.0, what="a number of requests a second"),
     "user-agent": Setting("user_agent", str),
     "header": Setting("header", list, split="\n"),  # a header value may hold spaces: one header a line
     "cache": Setting("cache", str),
@@ -114,7 +117,7 @@ def settings(table: Mapping[str, Any], where: str) -> dict[str, Any]:
             known = ", ".join(sorted(SETTINGS))
             raise ConfigError(f"{where}: unknown setting {raw_key!r} (known: {known})")
         setting, place = SETTINGS[key], f"{where}: {raw_key}"
-        out[setting.param] = _checked(setting, _typed(value, setting.kind, place), place)
+        out[setting.param] = _checked(setting, _typed(value, setting.kind, place, setting.what), place)
     return out
 
 
@@ -143,7 +146,7 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
             try:
                 value = setting.kind(text)
             except ValueError:
-                kind = "a whole number" if setting.kind is int else "a number of seconds"
+                kind = "a whole number" if setting.kind is int else setting.what
                 raise ConfigError(f"{where}: must be {kind}") from None
         else:
             value = text
@@ -173,7 +176,7 @@ def _within(value: float, low: float | None, high: float | None) -> bool:
     return (low is None or value >= low) and (high is None or value <= high)
 
 
-def _typed(value: Any, kind: type, where: str) -> Any:
+def _typed(value: Any, kind: type, where: str, what: str = "a number of seconds") -> Any:
     if kind is bool:
         if not isinstance(value, bool):
             raise ConfigError(f"{where} must be true or false, not {value!r}")
@@ -184,7 +187,7 @@ def _typed(value: Any, kind: type, where: str) -> Any:
         return value
     if kind is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{where} must be a number of seconds, not {value!r}")
+            raise ConfigError(f"{where} must be {what}, not {value!r}")
         return float(value)
     if kind is str:
         if not isinstance(value, str) or not value:

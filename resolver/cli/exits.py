@@ -9,8 +9,12 @@ run holds the lock (try later); 130 interrupted; 143 terminated (SIGTERM).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from ..models import ResolvedRecord
+
+if TYPE_CHECKING:
+    from ..pipeline.jobs import Tally
 
 EXIT_OK = 0
 EXIT_RETRY = 1  # some item ended in error or blocked, or a source could not be archived
@@ -28,3 +32,10 @@ def exit_code(records: Iterable[ResolvedRecord], failed_sources: int) -> int:
     if any(r.resolution is not None and r.resolution.status in ("error", "blocked") for r in records):
         return EXIT_RETRY
     return EXIT_OK
+
+
+def exit_code_of(tally: Tally, failed_sources: int) -> int:
+    """The same rule, from a streamed run's counts."""
+    if failed_sources:
+        return EXIT_INPUT
+    return EXIT_RETRY if tally.worth_retrying else EXIT_OK

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from .. import defaults
 from .config import LIMITS, ConfigError, parse_header
 
 
@@ -123,6 +124,30 @@ ConcurrencyOpt = Annotated[
         help="Requests in flight at once." + _src("concurrency"),
         min=LIMITS["concurrency"][0],
         max=LIMITS["concurrency"][1],
+    ),
+]
+def _site_rates() -> str:
+    own = ", ".join(f"{site} {rate:g}" for site, rate in sorted(defaults.SITE_RATES.items()))
+    return (
+        f"Default: {defaults.RATE:g} a second per site; {own}; no limit for your own addresses (loopback and "
+        "private networks, reached with --allow-host or --allow-private)."
+    )
+
+
+RateOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--rate",
+        help=(
+            "Request starts a second per site (registrable domain: t.co, bit.ly, example.co.uk), every attempt of "
+            "every hop counted - redirects, retries, post metadata, Wayback, URL sources; a Retry-After pauses "
+            "the site for the whole run. 0: no limit. Given, it applies to every site. "
+        )
+        + _site_rates()
+        + _src("rate"),
+        min=LIMITS["rate"][0],
+        max=LIMITS["rate"][1],
+        metavar="N",
     ),
 ]
 PerHostOpt = Annotated[

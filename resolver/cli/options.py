@@ -35,6 +35,38 @@ class LinksChoice(str, Enum):
 Sources = Annotated[
     list[str], typer.Argument(help="Files, directories, article URLs, or - for stdin.", show_default=False)
 ]
+SourcesOrUrls = Annotated[
+    list[str] | None,
+    typer.Argument(help="Files, directories, article URLs, or - for stdin (or none, with --urls).", show_default=False),
+]
+UrlsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--urls",
+        help="Read a list of URLs instead of articles: a CSV file with --column NAME, or one URL a line; - for "
+        "stdin. One record per row, in input order, the row's other columns kept under 'row' (CSV output: as "
+        "columns); a row without an http(s) URL is a record with status error.",
+        metavar="FILE",
+        show_default=False,
+    ),
+]
+ColumnOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--column",
+        help="With --urls: the CSV column that holds the URL (the file has a header).",
+        metavar="NAME",
+        show_default=False,
+    ),
+]
+ResumeOpt = Annotated[
+    bool,
+    typer.Option(
+        "--resume",
+        help="With -o (jsonl or csv): continue the file an interrupted run left - its records are kept, their "
+        "articles (or rows) skipped, a torn last line cut off, the last article done again, the rest appended.",
+    ),
+]
 FormatOpt = Annotated[
     FormatChoice | None,
     typer.Option(
@@ -49,8 +81,9 @@ OutputOpt = Annotated[
     typer.Option(
         "--output",
         "-o",
-        help="Write here instead of to stdout: a regular file atomically (temporary file, fsync, rename), a "
-        "device or FIFO directly. A failed write exits 2.",
+        help="Write here instead of to stdout: a regular file atomically (temporary file, fsync, rename; with "
+        "--resume, or for archive's jsonl/csv: continued in place), a device or FIFO directly. A failed write "
+        "exits 2.",
     ),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary line.")]

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ..models import ResolvedRecord
     from ..pipeline import Stats
     from ..pipeline.archive_job import ArchiveOutcome
+    from ..pipeline.jobs import Tally
 
 
 def fail(message: str, code: int = EXIT_INPUT, **fields: Any) -> NoReturn:
@@ -56,39 +57,52 @@ def write_text(output: Path | None, data: bytes) -> None:
 
 def resolve_summary(records: list[ResolvedRecord], stats: Stats, quiet: bool) -> None:
     """``resolver: 9 records (1 dead, 8 ok); 7 distinct URLs, 7 fetched, 0 from cache`` (not with -q)."""
+    from ..pipeline.jobs import Tally
+
+    tally = Tally()
+    tally.add(records)
+    stream_summary(tally, stats, quiet)
+
+
+def stream_summary(tally: Tally, stats: Stats, quiet: bool, *, kept: int = 0) -> None:
+    """The same line from a streamed run's counts; ``…; 120 already in the output`` when it continued one."""
     if quiet:
         return
-    counts: dict[str, int] = {}
-    for r in records:
-        status = r.resolution.status if r.resolution else "ok"
-        counts[status] = counts.get(status, 0) + 1
+    counts = tally.by_status
     parts = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    resumed = f"; {kept} already in the output" if kept else ""
     log(
         "summary",
-        f"{len(records)} records ({parts or 'none'}); {stats.urls} distinct URLs, "
-        f"{stats.fetched} fetched, {stats.from_cache} from cache",
-        records=len(records),
-        by_status=counts,
+        f"{tally.records} records ({parts or 'none'}); {stats.urls} distinct URLs, "
+        f"{stats.fetched} fetched, {stats.from_cache} from cache{resumed}",
+        records=tally.records,
+        by_status=dict(counts),
         urls=stats.urls,
         fetched=stats.fetched,
         from_cache=stats.from_cache,
+        **({"kept": kept} if kept else {}),
     )
 
 
-def archive_summary(outcome: ArchiveOutcome, quiet: bool) -> None:
+def archive_summary(outcome: ArchiveOutcome, tally: Tally, quiet: bool) -> None:
     """What an archive run did, in one line: with -q too when something is newly dead or failed to archive."""
     if quiet and not outcome.newly_dead and not outcome.archive_errors:
         return
+    rows = f" and {outcome.rows} rows" if outcome.rows else ""
+    earlier = outcome.kept + outcome.delivered_before
+    resumed = f"; {earlier} already in the output" if earlier else ""
     log(
         "summary",
-        f"{len(outcome.records)} records from {outcome.articles} articles ({outcome.unchanged} unchanged, skipped; "
+        f"{tally.records} records from {outcome.articles} articles{rows} ({outcome.unchanged} unchanged, skipped; "
         f"{outcome.rechecked} of their sources re-checked); {outcome.newly_dead} newly dead; "
         f"{outcome.archive_errors} archive errors; {outcome.stats.fetched} URLs fetched, "
-        f"{outcome.stats.from_cache} from cache",
-        records=len(outcome.records),
+        f"{outcome.stats.from_cache} from cache{resumed}",
+        records=tally.records,
         articles=outcome.articles,
         skipped=outcome.unchanged,
         rechecked=outcome.rechecked,
         newly_dead=outcome.newly_dead,
         archive_errors=outcome.archive_errors,
+        **({"rows": outcome.rows} if outcome.rows else {}),
+        **({"kept": earlier} if earlier else {}),
     )

@@ -1,4 +1,4 @@
-"""``resolver resolve``: scan, follow every link hop by hop, attach each post's metadata."""
+"""``resolver resolve``: scan, follow every link hop by hop, attach each post's metadata — written as it goes."""
 
 from __future__ import annotations
 
@@ -7,13 +7,16 @@ from . import net_options as net
 from . import options as opt
 from . import run
 from .log import LogFormat, set_log_format
-from .output import format_for, write_output
+from .output import format_for
 
 
 def resolve_command(
-    sources: opt.Sources,
+    sources: opt.SourcesOrUrls = None,
     format: opt.FormatOpt = None,
     output: opt.OutputOpt = None,
+    resume: opt.ResumeOpt = False,
+    urls: opt.UrlsOpt = None,
+    column: opt.ColumnOpt = None,
     quiet: opt.QuietOpt = False,
     input_format: opt.InputOpt = None,
     links: opt.LinksOpt = opt.LinksChoice.all,
@@ -22,6 +25,7 @@ def resolve_command(
     no_cache: net.NoCacheOpt = False,
     concurrency: net.ConcurrencyOpt = defaults.CONCURRENCY,
     per_host: net.PerHostOpt = defaults.PER_HOST,
+    rate: net.RateOpt = None,
     timeout: net.TimeoutOpt = defaults.TIMEOUT,
     max_hops: net.MaxHopsOpt = defaults.MAX_HOPS,
     allow_private: net.AllowPrivateOpt = False,
@@ -36,17 +40,18 @@ def resolve_command(
 ) -> None:
     """Scan, then follow every link's redirects and fetch each post's metadata.
 
-    Every answer is cached, so a re-run sends only the new requests.
-    Example: resolver resolve article.html --format table
+    Records are written as each article is done (in input order); every answer is cached, so a re-run sends
+    only the new requests, and -o FILE --resume continues a run that was interrupted.
+    Examples: resolver resolve article.html --format table;
+    resolver resolve --urls links.csv --column url -o resolved.csv
     """
     set_log_format(log_format)
     settings = run.run_settings(
         cache=cache, no_cache=no_cache, concurrency=concurrency, per_host=per_host, timeout=timeout,
         max_hops=max_hops, allow_private=allow_private, allow_host=allow_host, cassette=cassette,
-        deadline=deadline, retries=retries, user_agent=user_agent, header=header,
+        deadline=deadline, retries=retries, user_agent=user_agent, header=header, rate=rate,
     )  # fmt: skip
-    reader = run.reader(sources, settings, input_format=input_format, max_source_size=max_source_size, quiet=quiet)
-    docs = list(reader)
-    resolved = run.resolve(docs, settings, links=links.value, whole_page=whole_page, quiet=quiet)
-    write_output(output, format_for(format, output), (r.to_dict() for r in resolved.records))
-    run.finish(resolved, quiet=quiet, failed_sources=reader.failed)
+    source = run.source_of(sources, urls, column, settings, input_format=input_format, max_source_size=max_source_size)
+    out = run.records_out(output, format_for(format, output), source, resume=resume)
+    streamed = run.stream(source, settings, out, links=links.value, whole_page=whole_page, quiet=quiet)
+    run.finish_stream(streamed, out, source, quiet=quiet)

@@ -38,6 +38,7 @@ def rewrite_command(
     no_cache: net.NoCacheOpt = False,
     concurrency: net.ConcurrencyOpt = defaults.CONCURRENCY,
     per_host: net.PerHostOpt = defaults.PER_HOST,
+    rate: net.RateOpt = None,
     timeout: net.TimeoutOpt = defaults.TIMEOUT,
     max_hops: net.MaxHopsOpt = defaults.MAX_HOPS,
     allow_private: net.AllowPrivateOpt = False,
@@ -59,7 +60,7 @@ def rewrite_command(
     settings = run.run_settings(
         cache=cache, no_cache=no_cache, concurrency=concurrency, per_host=per_host, timeout=timeout,
         max_hops=max_hops, allow_private=allow_private, allow_host=allow_host, cassette=cassette,
-        deadline=deadline, retries=retries, user_agent=user_agent, header=header,
+        deadline=deadline, retries=retries, user_agent=user_agent, header=header, rate=rate,
     )  # fmt: skip
     reader = run.reader([source], settings, input_format=input_format, max_source_size=max_source_size, quiet=quiet)
     docs = list(reader)

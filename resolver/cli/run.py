@@ -1,5 +1,6 @@
 """The steps ``resolve``, ``rewrite`` and ``archive`` share: the run's settings from their options, the
-sources read, the job's hooks (progress bar, stderr lines, the event loop), the summary and the exit code.
+input (SOURCEs, or a URL list), the output, the job's hooks (progress bar, stderr lines, the event loop),
+the summary and the exit code.
 
 The pipeline is imported inside these functions, when a command that goes online runs: ``scan`` never loads it.
 """
@@ -13,18 +14,21 @@ import typer
 
 from ..errors import ResolverError
 from ..read.sources import SourceReader
+from ..write import Format
 from . import progress
-from .exits import exit_code
+from .exits import exit_code, exit_code_of
 from .log import run_loop, scan_failed, source_failed, warn
 from .net_options import headers_of
 from .options import InputFormat, kind_of, max_bytes
-from .output import fail, resolve_summary
+from .output import fail, resolve_summary, stream_summary
 
 if TYPE_CHECKING:
     from ..models import Document
-    from ..pipeline.jobs import Hooks, Resolved
+    from ..pipeline.jobs import Hooks, Resolved, Streamed
     from ..pipeline.settings import RunSettings
+    from ..pipeline.units import Documents, Rows
     from ..scan import LinkFilter
+    from .records import RecordsOut
 
 
 def run_settings(
@@ -42,6 +46,7 @@ def run_settings(
     retries: int,
     user_agent: str | None,
     header: list[str] | None,
+    rate: float | None = None,
 ) -> RunSettings:
     """The network options as the run's settings; the run's deadline starts now."""
     from ..pipeline.settings import RunSettings
@@ -49,7 +54,7 @@ def run_settings(
     return RunSettings(
         cache=cache, no_cache=no_cache, concurrency=concurrency, per_host=per_host, timeout=timeout,
         max_hops=max_hops, allow_private=allow_private, cassette=cassette, deadline=deadline, retries=retries,
-        allow_hosts=tuple(allow_host or ()), user_agent=user_agent, headers=headers_of(header),
+        allow_hosts=tuple(allow_host or ()), user_agent=user_agent, headers=headers_of(header), rate=rate,
     )  # fmt: skip
 
 
@@ -62,6 +67,73 @@ def reader(
         sources, kind=kind_of(input_format), max_bytes=cap, fetch=settings.url_fetch(cap), on_error=source_failed,
         walk=progress.reading(quiet=quiet),
     )  # fmt: skip
+
+
+def source_of(
+    sources: list[str] | None,
+    urls: str | None,
+    column: str | None,
+    settings: RunSettings,
+    *,
+    input_format: InputFormat | None,
+    max_source_size: str,
+) -> Documents | Rows:
+    """The run's input: the SOURCEs (read as the run goes, URL sources through its client), or the URL list
+    of ``--urls`` (its header read now: a missing column is one line and exit 2)."""
+    from ..pipeline.units import Documents, Rows
+    from ..read.urllist import UrlList
+
+    if urls is not None and sources:
+        raise typer.BadParameter("give SOURCEs or --urls FILE, not both", param_hint="--urls")
+    if urls is None and not sources:
+        raise typer.BadParameter("give at least one SOURCE, or --urls FILE", param_hint="SOURCE")
+    if column is not None and urls is None:
+        raise typer.BadParameter("--column names a column of the --urls file", param_hint="--column")
+    if urls is not None:
+        try:
+            return Rows(UrlList(urls, column), on_error=source_failed)
+        except ResolverError as exc:
+            fail(str(exc))
+    cap = max_bytes(max_source_size)
+    return Documents(SourceReader(sources or [], kind=kind_of(input_format), max_bytes=cap,
+                                  fetch=settings.url_fetch(cap), on_error=source_failed))  # fmt: skip
+
+
+def records_out(
+    output: Path | None, fmt: Format, source: Documents | Rows, *, resume: bool, archive: bool = False
+) -> RecordsOut:
+    """Where the records go (see ``records.open_out``); a file that cannot be continued is one line and exit 2."""
+    from ..pipeline.units import Rows
+    from .records import open_out
+
+    rows = isinstance(source, Rows)
+    try:
+        return open_out(output, fmt, resume=resume, key=source.key, archive=archive, rows=rows,
+                        row_names=source.urls.others if isinstance(source, Rows) else ())  # fmt: skip
+    except ResolverError as exc:
+        fail(str(exc))
+
+
+def stream(
+    source: Documents | Rows, settings: RunSettings, out: RecordsOut, *, links: LinkFilter, whole_page: bool,
+    quiet: bool,
+) -> Streamed:  # fmt: skip
+    """The resolve job, its records written as they come; a job-level failure (a cache that cannot be opened,
+    an output that cannot be written) is one line and exit 2."""
+    from ..pipeline.jobs import resolve_stream
+
+    try:
+        return resolve_stream(source, settings, out, links=links, whole_page=whole_page, hooks=hooks(quiet=quiet))
+    except ResolverError as exc:
+        fail(str(exc))
+
+
+def finish_stream(streamed: Streamed, out: RecordsOut, source: Documents | Rows, *, quiet: bool) -> NoReturn:
+    """The summary line, then the cache's failure if it had one (after the records are out), then the exit."""
+    stream_summary(out.tally, streamed.stats, quiet, kept=streamed.kept)
+    if streamed.store_failure is not None:
+        fail(str(streamed.store_failure))
+    raise typer.Exit(exit_code_of(out.tally, source.failed))
 
 
 def hooks(*, quiet: bool) -> Hooks:

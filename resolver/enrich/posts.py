@@ -138,6 +138,8 @@ class Enricher:
         if task is None:  # one post cited by many records is fetched once
             task = self._inflight[key] = asyncio.ensure_future(self._fetch(key, ref, fetcher))
         fetched = await asyncio.shield(task)
+        if (fetched.dead or fetched.meta is not None) and self._inflight.get(key) is task:
+            del self._inflight[key]  # the store holds the answer now: a long run keeps only what it does not
         if fetched.dead:
             return Enriched(offline, fetched.dead)
         if fetched.blocked:

@@ -1,34 +1,40 @@
-"""run(documents) → records: scan, then resolve every URL once, then enrich posts.
+"""The flow of a run: findings → records — every distinct URL resolved once, posts enriched, in bounded memory.
 
-URLs are deduplicated across the whole run before anything is fetched; the store is asked first; what
-is fetched is stored as soon as it is known (a run killed halfway keeps its finished work).
+``Flow`` is what a run is made of once its client and stores are open. ``records(findings)`` gives the
+records of a batch of findings (one document's, one row's) in their order: their URLs through the run's
+answers (``answers``: shared in flight, remembered in the run's memory, the cache asked first), post
+metadata through the enricher, then the short links inside that metadata expanded. Many batches are in
+flight at once (``stream`` keeps a bounded window of them and hands their records on in input order).
 
 ``RunOptions.deadline`` bounds the whole run — resolving, post metadata, expanding links inside posts —
 and may be a :class:`~resolver.net.Deadline` shared with the phases around it (reading URL sources,
 archiving). What the deadline cuts short ends as ``error`` ("the run's deadline was reached first"), its
 markup metadata kept.
+
+``run(documents)``, ``resolve_findings(findings)`` and ``resolve_all(urls)`` are the library's list-in,
+list-out calls on top of it (findings in, records out, in order; answers found and kept in the ``store``
+given, so a store pre-filled with known answers makes them send no resolve requests).
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from .. import defaults
 from ..enrich import Enriched, Enricher, Fetcher
 from ..models import Document, Finding, Link, Post, Resolution, ResolvedRecord
-from ..net import Client, Deadline
+from ..net import Client, Deadline, within
 from ..platforms import PostRef, canonical_post_url, match_post_url
-from ..resolve.hops import ResolveOptions, first_url, post_resolution, resolve_url
+from ..resolve.hops import ResolveOptions, first_url, post_resolution
 from ..scan import LinkFilter, scan
 from ..scan.urls import absolute_url, shortener_host
-from ..store import STORED_AT, Freshness, MemoryStore, Store
+from ..store import Freshness, MemoryStore, Store
+from .answers import DEADLINE_REACHED, Answers, Layered, Progress, Stats
+from .stream import Unit, in_order
 
-Progress = Callable[[int, int], None]
-DEADLINE_REACHED = "the run's deadline was reached first"
+__all__ = ["DEADLINE_REACHED", "Flow", "Progress", "RunOptions", "Stats", "resolve_all", "resolve_findings", "run"]
 
 
 @dataclass
@@ -42,77 +48,104 @@ class RunOptions:
     enrich: bool = True
 
 
-@dataclass
-class Stats:
-    urls: int = 0
-    fetched: int = 0
-    from_cache: int = 0
+class Flow:
+    """Records for batches of findings, through one run's answers, enricher and deadline.
 
+    ``memory`` is the run's memory (see ``answers``), ``cache`` the answers of earlier runs (None: none).
+    Made inside the run's event loop; ``close`` it at the end (it stops metadata fetches still under way)."""
 
-async def resolve_all(
-    urls: Iterable[str],
-    *,
-    client: Client,
-    store: Store,
-    options: RunOptions,
-    progress: Progress | None = None,
-    stats: Stats | None = None,
-    deadline: Deadline | None = None,
-) -> dict[str, Resolution]:
-    """Resolve each distinct URL once: from the store when fresh, else over the network (concurrently)."""
-    stats = stats if stats is not None else Stats()
-    deadline = deadline or Deadline.of(options.deadline)
-    unique = list(dict.fromkeys(first_url(u) for u in urls))
-    stats.urls = len(unique)
-    results: dict[str, Resolution] = {}
-    todo: list[str] = []
-    now = time.time()
-    for url in unique:
-        cached = store.get("resolution", url)
-        if cached is not None and now - cached.get(STORED_AT, now) > options.freshness.for_status(cached["status"]):
-            cached = None  # kept, but older than this run allows: check again
-        if cached is not None:
-            results[url] = Resolution.from_dict(cached)
-            stats.from_cache += 1
-        else:
-            todo.append(url)
-    done = len(results)
-    if progress:
-        progress(done, len(unique))
-    semaphore = asyncio.Semaphore(max(1, options.concurrency))
+    def __init__(
+        self,
+        client: Client,
+        *,
+        memory: Store,
+        cache: Store | None,
+        options: RunOptions,
+        stats: Stats | None = None,
+        progress: Progress | None = None,
+        fetchers: dict[str, Fetcher] | None = None,
+    ) -> None:
+        self.options = options
+        self.deadline = Deadline.of(options.deadline)
+        self.stats = stats if stats is not None else Stats()
+        self.answers = Answers(
+            client,
+            memory=memory,
+            cache=cache,
+            options=options.resolve,
+            freshness=options.freshness,
+            concurrency=options.concurrency,
+            deadline=self.deadline,
+            stats=self.stats,
+            progress=progress,
+        )
+        store = Layered(memory, cache)
 
-    async def one(url: str) -> None:
-        nonlocal done
-        async with semaphore:
+        def enricher(network: bool) -> Enricher:
+            return Enricher(
+                client=client,
+                store=store,
+                freshness=options.freshness,
+                network=network,
+                allow_private=options.resolve.allow_private,
+                policy=options.resolve.policy,
+                limiter=options.resolve.limiter,
+                fetchers=fetchers,
+                item_timeout=options.resolve.item_timeout,
+            )
+
+        self.online = enricher(options.enrich)
+        self.offline = enricher(False)
+        self._slots = asyncio.Semaphore(max(1, options.concurrency))
+        # At the deadline every metadata fetch still under way stops (their records fall back to the markup).
+        self._timer = (
+            asyncio.get_running_loop().call_later(self.deadline.remaining(), self.online.cancel)
+            if self.deadline is not None
+            else None
+        )
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self.online.cancel()
+
+    async def records(self, findings: Sequence[Finding]) -> list[ResolvedRecord]:
+        """The records of ``findings``, in their order."""
+        if not findings:
+            return []
+        urls = [u for f in findings if (u := f.url)]
+        # Links inside copied posts can name the post (pic.twitter.com → /status/…/photo/1): resolve those too
+        # even when --links hides them from the output.
+        inner = [absolute_url(u) for f in findings if isinstance(f, Post) for u in f.links]
+        resolutions = await self.answers.resolve_many([*urls, *inner])
+        records = await asyncio.gather(*(self._record(f, resolutions) for f in findings))
+        return await self._expand_post_links(list(records))
+
+    async def _record(self, finding: Finding, resolutions: dict[str, Resolution]) -> ResolvedRecord:
+        async with self._slots:
+            if self.deadline is None:
+                return await _record(finding, resolutions, self.online)
             try:
-                resolution = await resolve_url(url, client, options.resolve)
-            except Exception as exc:  # a bug on one link is reported on that link; the run goes on
-                resolution = Resolution(url, "error", None, None, (), f"internal error: {type(exc).__name__}: {exc}")
-        results[url] = resolution
-        store.put("resolution", url, resolution.to_dict(), options.freshness.for_status(resolution.status))
-        stats.fetched += 1
-        done += 1
-        if progress:
-            progress(done, len(unique))
+                return await within(self.deadline.remaining(), _record(finding, resolutions, self.online))
+            except TimeoutError:
+                if not self.deadline.passed:
+                    raise
+        return _cut_short(await _record(finding, resolutions, self.offline))
 
-    tasks = [asyncio.ensure_future(one(url)) for url in todo]
-    await _until(deadline, tasks)
-    for url in todo:
-        if url not in results:
-            results[url] = Resolution(url, "error", None, None, (), DEADLINE_REACHED)
-    return results
+    async def _expand_post_links(self, records: list[ResolvedRecord]) -> list[ResolvedRecord]:
+        """Links inside post metadata should be real targets: a source that only knows t.co links (oEmbed)
+        gets them expanded through the same resolver and cache."""
+        short = [u for r in records if r.post for u in r.post.links if shortener_host(u)]
+        if not short or (self.deadline and self.deadline.passed):
+            return records
+        resolved = await self.answers.resolve_many(short, counted=False)
 
+        def expand(url: str) -> str:
+            res = resolved.get(first_url(url))
+            return res.canonical_url if res and res.status == "ok" and res.canonical_url else url
 
-async def _until(deadline: Deadline | None, tasks: Sequence[asyncio.Future[Any]]) -> None:
-    """Wait for ``tasks``, cancelling (and awaiting) whatever is still running when ``deadline`` passes."""
-    if not tasks:
-        return
-    finished, pending = await asyncio.wait(tasks, timeout=deadline.remaining() if deadline else None)
-    for task in pending:
-        task.cancel()
-    if pending:
-        await asyncio.gather(*pending, return_exceptions=True)
-    await asyncio.gather(*finished)  # retrieve every finished task's exception: re-raise the first, lose none
+        return [_with_links_failed(replace(r, post=replace(r.post, links=tuple(expand(u) for u in r.post.links))),
+                                   resolved) if r.post else r for r in records]  # fmt: skip
 
 
 async def run(
@@ -126,12 +159,36 @@ async def run(
     on_document_error: Callable[[Document, Exception], None] | None = None,
     fetchers: dict[str, Fetcher] | None = None,
 ) -> list[ResolvedRecord]:
-    """Scan every document, resolve every URL found (once), enrich posts; records in source order."""
+    """Scan every document, resolve every URL found (once), enrich posts: records in source order, the
+    documents in a bounded window of work (see ``stream``). Answers are looked up and kept in ``store``."""
     options = options or RunOptions()
-    scanned = scan_documents(documents, options, on_document_error)
-    return await resolve_findings(
-        scanned, client=client, store=store, options=options, progress=progress, stats=stats, fetchers=fetchers
-    )
+    flow = Flow(client, memory=MemoryStore(), cache=store, options=options, stats=stats, progress=progress,
+                fetchers=fetchers)  # fmt: skip
+
+    async def units() -> AsyncIterator[Unit]:
+        for doc in documents:
+            try:
+                findings = scan(doc, links=options.links, whole_page=options.whole_page)
+            except Exception as exc:
+                if on_document_error is None:
+                    raise
+                on_document_error(doc, exc)
+                continue
+            yield Unit(doc.source, findings)
+
+    out: list[ResolvedRecord] = []
+    try:
+        async for _, records in in_order(units(), lambda unit: flow.records(unit.findings), window=window_for(options)):
+            out.extend(records)
+    finally:
+        flow.close()
+    return out
+
+
+def window_for(options: RunOptions) -> int:
+    """Findings in flight at once: enough to keep ``concurrency`` requests busy while the oldest batch (whose
+    records are written first) waits on a slow link; few enough that memory stays flat."""
+    return max(1024, 32 * options.concurrency)
 
 
 def scan_documents(
@@ -151,7 +208,7 @@ def scan_documents(
 
 
 async def resolve_findings(
-    scanned: list[Finding],
+    scanned: Sequence[Finding],
     *,
     client: Client,
     store: Store | None = None,
@@ -160,47 +217,34 @@ async def resolve_findings(
     stats: Stats | None = None,
     fetchers: dict[str, Fetcher] | None = None,
 ) -> list[ResolvedRecord]:
-    """Resolve and enrich findings already made (a scan's, or those an archive run re-checks); in order."""
+    """Resolve and enrich findings already made (a scan's, a partition's, or those an archive run re-checks):
+    their records, in order. Resolutions are found through ``store`` (a store holding fresh answers for every
+    URL makes this send no resolve request) and what is learnt is put there."""
     options = options or RunOptions()
-    store = store if store is not None else MemoryStore()
-    deadline = Deadline.of(options.deadline)
-    urls = [u for f in scanned if (u := f.url)]
-    # Links inside copied posts can name the post (pic.twitter.com → /status/…/photo/1): resolve those too
-    # even when --links hides them from the output.
-    inner = [absolute_url(u) for f in scanned if isinstance(f, Post) for u in f.links]
-    resolutions = await resolve_all(
-        [*urls, *inner], client=client, store=store, options=options, progress=progress, stats=stats, deadline=deadline
-    )
+    flow = Flow(client, memory=MemoryStore(), cache=store, options=options, stats=stats, progress=progress,
+                fetchers=fetchers)  # fmt: skip
+    try:
+        return await flow.records(scanned)
+    finally:
+        flow.close()
 
-    def enricher(network: bool) -> Enricher:
-        return Enricher(
-            client=client,
-            store=store,
-            freshness=options.freshness,
-            network=network,
-            allow_private=options.resolve.allow_private,
-            policy=options.resolve.policy,
-            limiter=options.resolve.limiter,
-            fetchers=fetchers,
-            item_timeout=options.resolve.item_timeout,
-        )
 
-    online = enricher(options.enrich and not (deadline and deadline.passed))
-    semaphore = asyncio.Semaphore(max(1, options.concurrency))
-
-    async def one(finding: Finding) -> ResolvedRecord:
-        async with semaphore:
-            return await _record(finding, resolutions, online)
-
-    tasks = [asyncio.ensure_future(one(f)) for f in scanned]
-    await _until(deadline, tasks)
-    online.cancel()
-    offline = enricher(False)
-    records = [
-        task.result() if not task.cancelled() else _cut_short(await _record(f, resolutions, offline))
-        for f, task in zip(scanned, tasks, strict=True)
-    ]
-    return await _expand_post_links(records, client=client, store=store, options=options, deadline=deadline)
+async def resolve_all(
+    urls: Iterable[str],
+    *,
+    client: Client,
+    store: Store,
+    options: RunOptions,
+    progress: Progress | None = None,
+    stats: Stats | None = None,
+    deadline: Deadline | None = None,
+) -> dict[str, Resolution]:
+    """Resolve each distinct URL once: from the store when fresh, else over the network (concurrently);
+    keyed by the URL first requested (``first_url``)."""
+    answers = Answers(client, memory=MemoryStore(), cache=store, options=options.resolve,
+                      freshness=options.freshness, concurrency=options.concurrency,
+                      deadline=deadline or Deadline.of(options.deadline), stats=stats, progress=progress)  # fmt: skip
+    return await answers.resolve_many(urls)
 
 
 def _cut_short(record: ResolvedRecord) -> ResolvedRecord:
@@ -209,29 +253,6 @@ def _cut_short(record: ResolvedRecord) -> ResolvedRecord:
     if res is None or res.status != "ok":
         return record
     return replace(record, resolution=replace(res, status="error", error=f"{DEADLINE_REACHED} (post metadata)"))
-
-
-async def _expand_post_links(
-    records: list[ResolvedRecord],
-    *,
-    client: Client,
-    store: Store,
-    options: RunOptions,
-    deadline: Deadline | None = None,
-) -> list[ResolvedRecord]:
-    """Links inside post metadata should be real targets: a source that only knows t.co links (oEmbed)
-    gets them expanded through the same resolver and cache."""
-    short = {u for r in records if r.post for u in r.post.links if shortener_host(u)}
-    if not short or (deadline and deadline.passed):
-        return records
-    resolved = await resolve_all(short, client=client, store=store, options=options, deadline=deadline)
-
-    def expand(url: str) -> str:
-        res = resolved.get(first_url(url))
-        return res.canonical_url if res and res.status == "ok" and res.canonical_url else url
-
-    return [_with_links_failed(replace(r, post=replace(r.post, links=tuple(expand(u) for u in r.post.links))), resolved)
-            if r.post else r for r in records]  # fmt: skip
 
 
 def _with_links_failed(record: ResolvedRecord, resolved: dict[str, Resolution]) -> ResolvedRecord:

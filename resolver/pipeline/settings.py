@@ -1,12 +1,20 @@
-"""A run's settings → what the run is made of: its store, its HTTP client, its ``RunOptions``, its URL fetch.
+"""A run's settings → what the run is made of: its stores, its HTTP client, its ``RunOptions``, its URL fetch.
 
 The settings are the network options a command takes (from its command line, the config file or the
 ``RESOLVER_*`` environment); the run's deadline starts when they are made, at the start of the command.
+
+A run has two stores: the **cache** (answers of earlier runs and, for archive runs, the ledger; none with
+``--no-cache``, nor for a cassette replay without ``--cache``: replayed answers are not observations of the
+web) and the **run's memory** (``RunMemory``: every answer of this run, so that each distinct URL is
+resolved once however long the run; a temporary SQLite file, removed when the run ends, so that a run of
+10⁶ links keeps its answers on disk, not in RAM).
 """
 
 from __future__ import annotations
 
 import contextlib
+import shutil
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +43,7 @@ class RunSettings:
     allow_hosts: tuple[str, ...] = ()
     user_agent: str | None = None  # None: resolver's own
     headers: tuple[tuple[str, str], ...] = ()  # sent with every request
+    rate: float | None = None  # request starts a second per site (--rate); None: each site's default; 0: none
     ends: Deadline | None = field(init=False)
 
     def __post_init__(self) -> None:
@@ -47,9 +56,13 @@ class RunSettings:
 
     def open_store(self) -> SQLiteStore | MemoryStore:
         """The cache (and, for archive runs, the ledger): SQLite on disk, or memory with ``no_cache``."""
+        return self.open_cache() or MemoryStore()
+
+    def open_cache(self) -> SQLiteStore | None:
+        """The cache on disk, or None with ``no_cache`` (or a cassette replay without ``--cache``)."""
         if self.no_cache or (self.cassette is not None and self.cache is None):
             # Replayed answers are not observations of the web: they never enter the user's real cache.
-            return MemoryStore()
+            return None
         return SQLiteStore(self.cache_path())
 
     @contextlib.asynccontextmanager
@@ -64,6 +77,7 @@ class RunSettings:
             timeout=self.timeout,
             user_agent=self.user_agent,
             headers=self.headers,
+            rate=self.rate,
         ) as client:
             yield client
 
@@ -95,3 +109,21 @@ class RunSettings:
             user_agent=self.user_agent,
             headers=self.headers,
         )
+
+
+class RunMemory(SQLiteStore):
+    """The run's memory (see the module docstring): a SQLite store in a directory of its own under the
+    system's temporary directory (``TMPDIR``), removed with everything in it by ``close``. A run killed with
+    SIGKILL leaves the directory (``resolver-run-*``) for the system's temporary-file cleaning."""
+
+    def __init__(self) -> None:
+        self.directory = Path(tempfile.mkdtemp(prefix="resolver-run-"))
+        try:
+            super().__init__(self.directory / "run.sqlite3")
+        except BaseException:
+            shutil.rmtree(self.directory, ignore_errors=True)
+            raise
+
+    def close(self) -> None:
+        super().close()
+        shutil.rmtree(self.directory, ignore_errors=True)

@@ -10,7 +10,7 @@ import httpx
 
 from .. import defaults
 from ..errors import BlockedError, FetchError
-from ..net import AddressGuard, Budget, Deadline, RetryPolicy, Session, fetch_with_retry, make_client, within
+from ..net import AddressGuard, Budget, Client, Deadline, RetryPolicy, fetch_with_retry, make_client, within
 
 MAX_REDIRECTS = 10
 
@@ -37,11 +37,32 @@ def fetch_article(
     and ``headers`` are the run's (``--user-agent``, ``--header``).
     Raises FetchError (BlockedError, NetworkError, …) with a one-line reason.
     """
+
+    async def run() -> tuple[bytes, str | None, str]:
+        rules = guard or AddressGuard.from_options(allow_private=allow_private, allow_hosts=allow_hosts)
+        async with make_client(
+            transport=transport, guard=rules, timeout=timeout, user_agent=user_agent, headers=headers
+        ) as client:
+            return await fetch_article_with(client, url, timeout=timeout, max_bytes=max_bytes, deadline=deadline)
+
+    return asyncio.run(run())
+
+
+async def fetch_article_with(
+    client: Client,
+    url: str,
+    *,
+    timeout: float = 30.0,
+    max_bytes: int = 64 * 1024 * 1024,
+    deadline: Deadline | None = None,
+) -> tuple[bytes, str | None, str]:
+    """``fetch_article`` through a client the caller holds (a run's: its guard, rate meter, connections and
+    cassette), in the caller's event loop. Raises FetchError."""
     if deadline is not None and deadline.passed:
         raise FetchError("the run's deadline was reached first")
     item = Budget(defaults.ITEM_TIME * timeout, "one source")
 
-    async def follow(client: Session) -> tuple[bytes, str | None, str]:
+    async def follow() -> tuple[bytes, str | None, str]:
         current = url
         for _ in range(MAX_REDIRECTS + 1):
             response = await fetch_with_retry(
@@ -63,16 +84,9 @@ def fetch_article(
             return response.body, response.headers.get("content-type"), current
         raise BlockedError(f"refused: more than {MAX_REDIRECTS} redirects")
 
-    async def run() -> tuple[bytes, str | None, str]:
-        rules = guard or AddressGuard.from_options(allow_private=allow_private, allow_hosts=allow_hosts)
-        async with make_client(
-            transport=transport, guard=rules, timeout=timeout, user_agent=user_agent, headers=headers
-        ) as client:
-            if deadline is None:
-                return await follow(client)
-            try:
-                return await within(deadline.remaining(), follow(client))
-            except (TimeoutError, asyncio.TimeoutError):
-                raise FetchError("the run's deadline was reached first") from None
-
-    return asyncio.run(run())
+    if deadline is None:
+        return await follow()
+    try:
+        return await within(deadline.remaining(), follow())
+    except (TimeoutError, asyncio.TimeoutError):
+        raise FetchError("the run's deadline was reached first") from None

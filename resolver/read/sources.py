@@ -1,8 +1,11 @@
 """Every SOURCE in turn → Documents: paths, directories, ``-``, article URLs, and what feeds and sitemaps list.
 
 A source that cannot be read is handed to ``on_error`` as one ``SourceError`` and the others are still
-read. A URL is fetched through ``fetch``: a :class:`UrlFetch`, the run's address rules, replay, deadline
-and headers. A feed or sitemap given as a SOURCE is replaced by the articles it lists. Nothing here prints.
+read. A URL is fetched through ``fetch``: a :class:`UrlFetch` (its own client and event loop: for ``scan``,
+which has neither), or a :class:`ClientFetch`, which hands the request to a running run's event loop and
+client — its guard, its rate meter, its connections, its cassette — so that a reader working in a thread
+of its own never blocks that loop. A feed or sitemap given as a SOURCE is replaced by the articles it
+lists. Nothing here prints.
 """
 
 from __future__ import annotations
@@ -11,16 +14,18 @@ import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ResolverError, SourceError
 from ..models import ContentKind, Document
 from .files import MAX_SOURCE_BYTES, Fetcher, document, expand_sources, read_source
 
 if TYPE_CHECKING:
+    import asyncio
+
     import httpx
 
-    from ..net import Deadline
+    from ..net import Client, Deadline
 
 Fetched = tuple[bytes, str | None, str]  # body, content type, final URL
 MAX_ARTICLES = 500  # read from one feed or sitemap
@@ -70,6 +75,40 @@ class UrlFetch:
             raise SourceError(url, f"could not fetch: {exc or type(exc).__name__}") from None
 
 
+    def through(self, client: Client, loop: asyncio.AbstractEventLoop) -> ClientFetch:
+        """The same fetch, done by ``client`` in ``loop`` (a run's) for a reader in another thread."""
+        return ClientFetch(self, client, loop)
+
+
+@dataclass(frozen=True)
+class ClientFetch:
+    """Fetches a SOURCE given as a URL in a running event loop, through that run's client, for a reader that
+    works in another thread (calling it from the loop's own thread would wait for itself)."""
+
+    rules: UrlFetch
+    client: Any  # resolver.net.Client (a Session, or the caller's httpx.AsyncClient)
+    loop: asyncio.AbstractEventLoop
+
+    def __call__(self, url: str) -> Fetched:
+        import asyncio
+        import concurrent.futures
+
+        from .fetch import fetch_article_with
+
+        work = fetch_article_with(
+            self.client, url, timeout=self.rules.timeout, max_bytes=self.rules.max_bytes, deadline=self.rules.deadline
+        )
+        try:
+            return asyncio.run_coroutine_threadsafe(work, self.loop).result()
+        except ResolverError as exc:
+            raise SourceError(url, str(exc)) from None
+        except (concurrent.futures.CancelledError, asyncio.CancelledError, RuntimeError):
+            work.close()
+            raise SourceError(url, "not fetched: the run ended first") from None
+        except Exception as exc:  # network failures of every kind end as one line on this source
+            raise SourceError(url, f"could not fetch: {exc or type(exc).__name__}") from None
+
+
 def _each(queue: list[str]) -> Iterable[str]:
     return queue
 
@@ -78,7 +117,9 @@ class SourceReader:
     """The Documents of every SOURCE, read lazily in turn; ``failed`` counts the sources that could not be.
 
     Each failure goes to ``on_error`` (by default it is kept in ``errors``). ``walk`` goes over the queue of
-    sources, which grows as feeds are read: a progress bar may wrap it.
+    sources, which grows as feeds are read: a progress bar may wrap it. ``fetch`` may be replaced before the
+    reader is iterated (a run hands it a :class:`ClientFetch` of its own client). ``skip`` names documents not
+    to read at all (a resumed output already holds them); ``skipped`` counts them.
     """
 
     def __init__(
@@ -90,6 +131,7 @@ class SourceReader:
         fetch: Fetcher | None = None,
         on_error: Callable[[SourceError], None] | None = None,
         walk: Callable[[list[str]], Iterable[str]] = _each,
+        skip: Callable[[str], bool] | None = None,
     ) -> None:
         self.sources = list(expand_sources(sources))  # every source read or listed, feeds' articles included
         self.kind = kind
@@ -98,7 +140,9 @@ class SourceReader:
         self.errors: list[SourceError] = []
         self.on_error = on_error if on_error is not None else self.errors.append
         self.walk = walk
+        self.skip = skip
         self.failed = 0
+        self.skipped = 0
 
     def _failed(self, error: SourceError) -> None:
         self.failed += 1
@@ -108,6 +152,9 @@ class SourceReader:
         queue = list(self.sources)
         listings_left = MAX_LISTINGS
         for source in self.walk(queue):
+            if self.skip is not None and self.skip(source):  # a feed itself has no records: it is always read
+                self.skipped += 1
+                continue
             try:
                 if not source.startswith(("http://", "https://")):
                     yield read_source(source, kind=self.kind, fetch=self.fetch, max_bytes=self.max_bytes)

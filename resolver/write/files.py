@@ -91,6 +91,11 @@ class ByteSink:
         fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
         self._fd = fd
 
+    @property
+    def atomic(self) -> bool:
+        """Whether what is written appears only at ``commit`` (a temporary file renamed into place)."""
+        return self._tmp is not None
+
     def write(self, data: bytes) -> None:
         try:
             if self._stream is not None:

@@ -37,6 +37,7 @@ CSV_COLUMNS = (
     "error",
     "post",
     "archive",
+    "newly_dead",
 )
 
 
