@@ -204,6 +204,26 @@ def test_archive_commits_each_article_when_its_records_are_written(tmp_path: Pat
     assert sum(n - 1 for path, n in web.hits.items() if path.startswith("/s/")) <= 3 * 4
 
 
+def test_archive_replaces_the_output_of_a_run_that_finished(tmp_path: Path) -> None:
+    cache, out = tmp_path / "cache.sqlite3", tmp_path / "latest.jsonl"
+    with serve() as web:
+        pages(web)
+        first, second = tmp_path / "first.md", tmp_path / "second.md"
+        first.write_text(f"<{web.base}/s/1>\n")
+
+        def archive(*sources: Path) -> None:
+            done = subprocess.run(resolver("archive", *map(str, sources), "--no-lookup", "--allow-private", "--cache",
+                                           str(cache), "-q", "-o", str(out)),
+                                  env=ENV, capture_output=True, text=True, timeout=60)  # fmt: skip
+            assert done.returncode == 0, done.stderr
+
+        archive(first)
+        assert [r["url"] for r in jsonl(out)] == [f"{web.base}/s/1"]
+        second.write_text(f"<{web.base}/s/2>\n")
+        archive(first, second)  # the first article is unchanged and its source not due: only the second's
+    assert [r["url"] for r in jsonl(out)] == [f"{web.base}/s/2"]
+
+
 def test_output_files_get_the_users_file_mode(tmp_path: Path) -> None:
     source = tmp_path / "a.md"
     source.write_text("no links here\n")

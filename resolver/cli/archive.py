@@ -76,7 +76,7 @@ def archive_command(
     job = ArchiveJob(
         recheck=opt.parse_age(recheck) or 0.0, max_age=opt.parse_age(max_age), links=links.value,
         whole_page=whole_page, lookup=not no_lookup, save=save, warc=warc, every_article=all_articles,
-        near=Near.parse(near) if near else None,
+        near=Near.parse(near) if near else None, resume=resume,
     )  # fmt: skip
     try:
         with run_lock(settings, lock_wait):

@@ -56,6 +56,7 @@ class ArchiveJob:
     near: Near | None = None  # name the capture nearest a date instead of the newest
     every_article: bool = False  # not only new or changed ones
     recheck: float = 30 * DAY  # re-check a source found ok once its answer is older
+    resume: bool = False  # --resume: keep what the -o file holds, even if the run that wrote it finished
 
 
 @dataclass
@@ -129,8 +130,11 @@ def archive_documents(
     memory, cache = open_stores(settings)
     book: SQLiteStore = cache if cache is not None else memory  # the ledger: the cache, or this run's own
     try:
-        _continue(out, book, memory, source, outcome, journal=cache is not None)
+        _continue(out, book, memory, source, outcome, journal=cache is not None, resume=job.resume)
+        writing = _mark_writing(out, book)
         warc = hooks.run_loop(_run(source, settings, job, out, memory, cache, book, outcome, hooks))
+        if writing is not None:
+            book.put(WRITING, writing, {}, -1.0)  # finished: the next run starts the file afresh
         if warc is not None and warc.repaired and hooks.warning is not None:
             hooks.warning(warc.repaired)
         failure = cache.failure if cache is not None else None
@@ -142,12 +146,31 @@ def archive_documents(
     return outcome
 
 
+WRITING = "writing"  # the store's note that a run is writing this output file (kept until it finishes)
+
+
+def _mark_writing(out: Out, book: SQLiteStore) -> str | None:
+    """Note in the ledger that this run writes ``out``'s file in place (so that, if it is killed, the next
+    run knows the file is an interrupted run's and continues it); the file's path, or None."""
+    path = getattr(out, "path", None)
+    if path is None:
+        return None
+    book.put(WRITING, str(path), {"started": time.time()}, 10 * 365 * DAY)
+    return str(path)
+
+
 def _continue(out: Out, book: SQLiteStore, memory: SQLiteStore, source: Input, outcome: ArchiveOutcome,
-              *, journal: bool) -> None:  # fmt: skip
-    """An output that already holds records: keep every whole unit in it (the ledger's delivery note says
-    whether the last one is whole), make sure the last one is committed, skip them all in this run."""
+              *, journal: bool, resume: bool) -> None:  # fmt: skip
+    """An output that already holds records. Left by a run that was interrupted (the ledger's ``writing``
+    note is still there) or kept on purpose (``--resume``): keep every whole unit in it (the ledger's
+    delivery note says whether the last one is whole), make sure the last one is committed, skip them all
+    in this run. Left by a run that finished: this run's records replace it (``-o latest.jsonl`` holds the
+    latest run's), its CSV header kept."""
     resumed = out.resumed
     if resumed is None:
+        return
+    if not resume and (not journal or book.get(WRITING, str(getattr(out, "path", None) or resumed.path)) is None):
+        out.keep(resumed.header_end)
         return
     keep, last = resumed.whole, resumed.last
     if last is not None:
