@@ -18,7 +18,7 @@ import json
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from .formats import CSV_COLUMNS, Format, _flat, write_records
+from .formats import CSV_COLUMNS, Format, _flat, json_line, write_records
 
 LINK_ONLY = frozenset({"platform", "post_id", "author_name", "author_handle", "published", "text", "links", "embedded"})
 
@@ -83,8 +83,8 @@ class RecordWriter:
         if not records:
             return b""
         if self.fmt == "jsonl":
-            text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
-        elif self.fmt == "csv":
+            return b"".join(json_line(r) for r in records)
+        if self.fmt == "csv":
             text = self._csv_lines(self._flat(r) for r in records)
         else:
             parts = [_indented(r) for r in records]
