@@ -222,3 +222,26 @@ def test_a_facebook_widget_about_the_article_is_not_a_post() -> None:
         '<div class="fb-post" data-href="https://news.example.org/story"></div></article></body></html>'
     )
     assert [f for f in scan(Document("t", html, "html")) if isinstance(f, Post)] == []
+
+
+# --- shapes found on pages outside the corpus (tests/fixtures/qa-*) ---------------------------------------
+
+def test_ids_written_as_urls(fixtures: Path) -> None:
+    _, posts, _ = _scan(fixtures, "qa-embed-id-urls.html")
+    assert [(p.platform, p.post_id, p.author_handle, p.url) for p in posts] == [
+        (
+            "twitter",
+            "2075543942469238989",
+            "JuanMa_Moreno",
+            "https://twitter.com/JuanMa_Moreno/status/2075543942469238989",
+        ),
+        (
+            "twitter",
+            "2075515505419460638",
+            "sanchezcastejon",
+            "https://x.com/sanchezcastejon/status/2075515505419460638?s=20",
+        ),
+        ("instagram", "C9xYz12AbCd", None, "https://www.instagram.com/reel/C9xYz12AbCd/"),
+        ("youtube", "dQw4w9WgXcQ", None, "https://www.youtube.com/watch?v=dQw4w9WgXcQ"),
+        ("twitter", "1500000000000000003", None, None),  # the plain id, as before
+    ]
