@@ -8,6 +8,7 @@ of a Markdown file; neither calls the other.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -18,7 +19,7 @@ import lxml.etree
 import lxml.html
 
 from ..models import Document
-from ..platforms import PLATFORMS, Embed, Platform
+from ..platforms import PLATFORMS, Embed, Platform, PostRef, match_post_url
 from .findings import LineIndex
 from .held import Decoded, base64_markup, unescape_html, unescape_js
 from .links import find_urls
@@ -56,8 +57,17 @@ def base_url(root: Any, doc_base: str | None) -> str | None:
     return doc_base
 
 
-def _embed_elements(root: Any, text: str) -> list[tuple[Any, Platform]]:
-    """Every embed root, outermost only per platform, in document order."""
+@dataclass(frozen=True, slots=True)
+class _EmbedElement:
+    element: Any  # the embed's root in the tree
+    platform: Platform
+    content: Any  # what its platform parses: the element, or the part of it before a nested embed
+    stop: Any = None  # for an embed cut short (see ``_left_open``): the child its span ends before
+
+
+def _embed_elements(root: Any, text: str, smap: SourceMap) -> list[_EmbedElement]:
+    """Every embed root, outermost only per platform, in document order; an embed blockquote left open
+    yields to the one it swallowed (see ``_left_open``)."""
     found: dict[Any, Platform] = {}
     platforms_hit = 0
     for platform in PLATFORMS:
@@ -69,15 +79,145 @@ def _embed_elements(root: Any, text: str) -> list[tuple[Any, Platform]]:
             found.setdefault(el, platform)
     # XPath returns document order per platform; only a mix of platforms needs a walk to interleave.
     ordered = list(found) if platforms_hit <= 1 else [el for el in root.iter() if el in found]
-    chosen: list[tuple[Any, Platform]] = []
-    chosen_set: set[Any] = set()
+    chosen: dict[Any, _EmbedElement] = {}
     for el in ordered:
         platform = found[el]
-        if any(a in chosen_set and found[a] is platform for a in el.iterancestors()):
+        outer = next((a for a in el.iterancestors() if a in chosen and found[a] is platform), None)
+        if outer is not None:
+            cut = chosen[outer]
+            if cut.stop is None and not (el.tag == outer.tag == "blockquote" and _left_open(outer, smap)):
+                continue
+            if cut.stop is None:
+                chosen[outer] = _cut_before(cut, el)
+        chosen[el] = _EmbedElement(el, platform, el)
+    return list(chosen.values())
+
+
+def _cut_end(el: Any, stop: Any, embed: Embed, smap: SourceMap) -> int | None:
+    """Where an embed left open ends: just past its permalink (the link to the post that closes embed
+    code, its signature's date), else just before the first embed it swallowed."""
+    permalink = None
+    if embed.post_id:
+        for child in el:
+            if child is stop:
+                break
+            for a in child.iter("a"):
+                if embed.post_id in (a.get("href") or ""):
+                    permalink = a
+    if permalink is not None and (at := smap.start_of(permalink)) is not None:
+        return smap.end_of(permalink, at)
+    at = smap.start_of(stop)
+    if at is None:
+        return None
+    while at > 0 and smap.text[at - 1].isspace():
+        at -= 1
+    return at
+
+
+def _left_open(el: Any, smap: SourceMap) -> bool:
+    """Whether a blockquote lacks its end tag in the source (copied embed code missing its
+    ``</blockquote>``): the parser then closes it only where its parent ends, so it swallows what follows,
+    the next embed included. Embed code never leaves one open on purpose, so the embeds it swallowed are
+    embeds of their own; one properly closed around another is a quote, the outer one the embed."""
+    start = smap.start_of(el)
+    if start is None:
+        return False
+    source = smap.text[start : smap.end_of(el, start)].lower()
+    return source.count("<blockquote") > source.count("</blockquote")
+
+
+def _cut_before(outer: _EmbedElement, inner: Any) -> _EmbedElement:
+    """``outer`` left open, as what stands before the first embed it swallowed: a copy of its children
+    up to the one that holds ``inner``, which is what its platform parses and where its span ends."""
+    el = outer.element
+    cut = lxml.html.Element(el.tag, dict(el.attrib))
+    cut.text = el.text
+    for child in el:
+        if child is inner or inner in child.iterdescendants():
+            return replace(outer, content=cut, stop=child)
+        cut.append(copy.deepcopy(child))
+    return outer
+
+
+# Placeholders: an element an embed script or a consent tool will turn into the post, keeping nothing but
+# the post's URL in a data attribute until then (``<div class="tweet" data-url="…/status/1">``,
+# ``<div class="c-oembed" data-oembed-url=…>``, ``<div class="embedInner Twitter" data-resourceurl=…>``,
+# ``<div class="rcs_social-embed" data-href=…>``, iframely's ``data-embedded-url``). Three things together
+# make one: a data attribute whose name says URL, a value that is a post's URL on a registered platform, and
+# an element that says it is an embed (its names or its other attributes name an embed, a post or the
+# platform). Links, media and form elements are never placeholders, nor is anything inside a link.
+# Found from the text, not the tree: a walk over every attribute of a page costs as much as the rest of
+# the embed scan, while one regex led by a literal (case-sensitive, so it stays at C speed) finds the
+# attributes whose value starts with a platform's URL; only elements carrying one of those names are looked up.
+_PLACEHOLDER_ATTRIBUTE = re.compile(
+    r"""data-([a-z0-9_-]+)\s*=\s*["']?\s*(?:https?:)?//(?:[\w-]+\.)*"""
+    r"(?:(?:twitter|x|instagram|tiktok|facebook|youtube|bsky|threads|reddit)\.(?:com|app|net)|youtu\.be)/"
+)
+
+
+def _placeholder_attribute_names(text: str) -> frozenset[str]:
+    names = {"data-" + m.group(1) for m in _PLACEHOLDER_ATTRIBUTE.finditer(text)}
+    return frozenset(name for name in names if _URL_ATTRIBUTE.search(name))
+
+
+@lru_cache(maxsize=256)
+def _elements_with(names: frozenset[str]) -> lxml.etree.XPath:
+    return lxml.etree.XPath("//body//*[" + " or ".join(f"@{name}" for name in sorted(names)) + "]")
+
+
+_URL_ATTRIBUTE = re.compile(r"url|href|src|link|permalink|resource|uri", re.IGNORECASE)
+_SAYS_EMBED = re.compile(
+    r"embed|tweet|twitter|instagram|facebook|tiktok|youtube|video|social|bluesky|bsky|mastodon|threads|reddit|"
+    r"iframely|embedly|provider",
+    re.IGNORECASE,
+)
+_NEVER_PLACEHOLDERS = frozenset(
+    {"a", "area", "link", "meta", "img", "picture", "source", "video", "audio", "track", "script", "style", "iframe"}
+    | {"input", "button", "form", "option", "select", "textarea", "template", "object", "embed"}
+)
+
+
+def _says_embed(el: Any, url_attribute: str) -> bool:
+    if _SAYS_EMBED.search(el.tag):  # custom elements: <lite-tweet>, <x-embed>
+        return True
+    for name, value in el.items():
+        if name == url_attribute:
             continue
-        chosen.append((el, platform))
-        chosen_set.add(el)
-    return chosen
+        if _SAYS_EMBED.search(name) or (len(value) <= 80 and _SAYS_EMBED.search(value)):
+            return True
+    return False
+
+
+def _post_at(el: Any, name: str, value: str, base: str | None) -> tuple[str, PostRef] | None:
+    """The post a placeholder's URL attribute names, if its element says it is an embed."""
+    url = absolute_url(value.strip(), base)
+    ref = match_post_url(url) if url else None
+    return (url, ref) if url and ref is not None and _says_embed(el, name) else None
+
+
+def _placeholders(root: Any, text: str, base: str | None, taken: Iterable[Any]) -> list[tuple[Any, Embed]]:
+    """Placeholder elements (see above) with what their URL says of the post, outermost first; an element
+    that holds, or stands inside, an embed found by its platform's markup yields to that embed."""
+    names = _placeholder_attribute_names(text)
+    if not names:
+        return []
+    taken_set = set(taken)
+    out: dict[Any, Embed] = {}
+    for el in _elements_with(names)(root):
+        if el in out or not isinstance(el.tag, str) or el.tag in _NEVER_PLACEHOLDERS:
+            continue
+        at_names = (_post_at(el, name, value, base) for name, value in el.items() if name in names)
+        found = next((hit for hit in at_names if hit), None)
+        if found is None:
+            continue
+        url, ref = found
+        ancestors = list(el.iterancestors())
+        if any(a.tag == "a" or a in taken_set or a in out for a in ancestors):
+            continue
+        if taken_set and any(d in taken_set for d in el.iterdescendants()):
+            continue
+        out[el] = Embed(ref.platform, url=url, post_id=ref.post_id, author_handle=ref.handle)
+    return list(out.items())
 
 
 # --- embed discovery ----------------------------------------------------------------------------------
@@ -169,22 +309,39 @@ _BLOCKS = ("div", "p", "section", "blockquote", "header", "footer")
 
 def find_embeds(text: str, root: Any, smap: SourceMap, base: str | None, depth: int = 0) -> Iterator[EmbedHit]:
     """Every embed of ``text`` (spans into it): displayed ones, then the copies it holds as data."""
-    for el, platform in _embed_elements(root, text):
-        assert platform.parse_embed is not None
-        embed = platform.parse_embed(el, base)
-        if embed is None:
+    elements = _embed_elements(root, text, smap)
+    parsed: list[tuple[Any, Embed | None, Any]] = []
+    for found in elements:
+        assert found.platform.parse_embed is not None
+        parsed.append((found.element, found.platform.parse_embed(found.content, base), found.stop))
+    parsed += ((el, embed, None) for el, embed in _placeholders(root, text, base, (f.element for f in elements)))
+    for el, embed, stop in parsed:
+        if embed is None or _is_template(embed):
             continue
         start = smap.start_of(el)
         if start is None:
             continue
+        end = _cut_end(el, stop, embed, smap) if stop is not None else None
+        if end is None or end <= start:
+            end = smap.end_of(el, start)
         links = _card_text_links(el, smap, text)
         if links:
             extra = tuple(url for _, url, _, _ in links if url not in embed.links)
             embed = replace(embed, links=embed.links + extra)
-        yield EmbedHit(start, smap.end_of(el, start), embed, el, links=links)
+        yield EmbedHit(start, end, embed, el, links=links)
     if depth < _MAX_HELD_DEPTH:
         yield from _held_in_raw_text(text, root, smap, base, depth)
         yield from _held_in_attributes(text, root, smap, base, depth)
+
+
+# A template's placeholders where the post's id or URL belongs: the markup a script fills in for every post
+# of a feed (``data-href="//facebook.com/page/posts/{{ post_id }}"``), not a post.
+_TEMPLATE_SYNTAX = re.compile(r"\{\{|\{%|<%|\$\{|%7[Bb]%7[Bb]")
+
+
+def _is_template(embed: Embed) -> bool:
+    fields = (embed.url, embed.post_id, embed.author_name, embed.author_handle, embed.published)
+    return any(value and _TEMPLATE_SYNTAX.search(value) for value in fields)
 
 
 def _held_in_raw_text(text: str, root: Any, smap: SourceMap, base: str | None, depth: int) -> Iterator[EmbedHit]:
@@ -310,5 +467,3 @@ def markup_embeds(doc: Document, hidden: Iterable[Any] = ()) -> list[EmbedHit]:
             hit = replace(hit, links=hit.links + _anchor_links(hit.element, smap, doc.text, doc.base_url))
         out.append(hit)
     return out
-
-
