@@ -226,6 +226,7 @@ def test_a_facebook_widget_about_the_article_is_not_a_post() -> None:
 
 # --- shapes found on pages outside the corpus (tests/fixtures/qa-*) ---------------------------------------
 
+
 def test_placeholders_that_keep_only_the_posts_url(fixtures: Path) -> None:
     doc, posts, links = _scan(fixtures, "qa-embed-placeholders.html")
     assert [(p.platform, p.post_id, p.author_handle) for p in posts] == [
@@ -247,6 +248,7 @@ def test_placeholders_that_keep_only_the_posts_url(fixtures: Path) -> None:
     assert not any(p.post_id in ("1234567890123456789", "2234567890123456789", "CgGgGgGgGg7") for p in posts)
     assert [link.in_post for link in links if "harbourmaster/status" in link.url] == [True]
 
+
 def test_ids_written_as_urls(fixtures: Path) -> None:
     _, posts, _ = _scan(fixtures, "qa-embed-id-urls.html")
     assert [(p.platform, p.post_id, p.author_handle, p.url) for p in posts] == [
@@ -267,10 +269,29 @@ def test_ids_written_as_urls(fixtures: Path) -> None:
         ("twitter", "1500000000000000003", None, None),  # the plain id, as before
     ]
 
+
 def test_a_template_is_not_a_post(fixtures: Path) -> None:
     _, posts, _ = _scan(fixtures, "qa-embed-templates.html")
     # {{ post_id }} in a feed template, ${id} in a <template>: only the real post beside them
     assert [(p.platform, p.post_id) for p in posts] == [("facebook", "1920722881385983")]
+
+
+def test_data_copies_of_other_stories_are_not_this_articles(fixtures: Path) -> None:
+    doc, posts, links = _scan(fixtures, "qa-held-other-stories.html")
+    # the page state holds this article (its paragraphs are displayed) and the next story; a hidden rail
+    # holds a third story as JSON in an attribute. Only this article's tweet is an embed of the page.
+    assert [(p.post_id, p.author_handle) for p in posts] == [("1790000000000000101", "ferrywatch")]
+    assert doc.text[posts[0].span[0] :].startswith('<blockquote class=\\"twitter-tweet\\">')
+    assert links == []  # a script's copy is data: its links are not the article's
+
+
+def test_a_shell_page_is_its_scripts_article(fixtures: Path) -> None:
+    _, posts, _ = _scan(fixtures, "qa-held-shell.html")
+    # the page shows nothing but "Loading…": the article its script holds is the page's
+    assert [(p.post_id, p.author_handle, p.published) for p in posts] == [
+        ("549667258747092995", "starnews", "2014-12-29")
+    ]
+
 
 def test_an_embed_left_open_does_not_swallow_the_next_one(fixtures: Path) -> None:
     doc, posts, links = _scan(fixtures, "qa-embed-unclosed.html")
@@ -281,6 +302,7 @@ def test_an_embed_left_open_does_not_swallow_the_next_one(fixtures: Path) -> Non
     ]
     assert doc.text[posts[0].span[0] :].startswith('<blockquote class="twitter-tweet" width="550"><p>She says')
     assert [(link.raw, link.in_post) for link in links if link.shortener] == [("http://t.co/UcqLGH9y8h", False)]
+
 
 def test_an_embed_left_open_ends_at_its_permalink_and_a_closed_one_around_a_quote_is_one_embed(
     fixtures: Path,
@@ -302,3 +324,16 @@ def test_an_embed_left_open_ends_at_its_permalink_and_a_closed_one_around_a_quot
     # the blockquote closed around another is a quote tweet: it is the embed, its span ends at its own end tag
     quote = next(p for p in posts if p.post_id == "1790000000000000403")
     assert doc.text[quote.span[0] : quote.span[1]].count("</blockquote>") == 2
+
+
+def test_a_data_copy_in_a_later_piece_of_a_long_page_stays(fixtures: Path) -> None:
+    # A page longer than one parse piece: the article's prose is displayed in the first piece, its data copy
+    # (the only copy of the tweet) sits in a script in a later one. The later piece alone does not show the
+    # prose, so it cannot judge the copy foreign.
+    page = (fixtures / "qa-held-other-stories.html").read_text(encoding="utf-8")
+    head, _, rest = page.partition("</main>")
+    filler = "".join(f"<p>Filler paragraph {n} of a very long page, displayed text.</p>\n" for n in range(20_000))
+    big = head + "</main>" + filler + rest
+    assert len(big) > 1 << 20  # more than one piece (resolver.scan.pieces.PIECE_CHARS)
+    posts = [f for f in scan(Document("long", big, "html")) if isinstance(f, Post)]
+    assert ("1790000000000000101", "ferrywatch") in [(p.post_id, p.author_handle) for p in posts]

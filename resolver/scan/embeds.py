@@ -9,7 +9,9 @@ of a Markdown file; neither calls the other.
 from __future__ import annotations
 
 import copy
+import html
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -241,6 +243,10 @@ class EmbedHit:
     # Links the main tree's link scan cannot see: inside held markup (a textarea's), or written as text
     # inside a link that wraps a whole card (a quoted tweet's t.co in a Substack card).
     links: tuple[RawLink, ...] = ()
+    # For a copy kept as data for the page's scripts (a <script>'s text, JSON in an attribute): the prose
+    # that stands around it there, which tells whether it is this article's (see ``page_copies``).
+    # None for everything else: displayed embeds, consent textareas, lazy-load attributes.
+    context: tuple[str, ...] | None = None
 
 
 _MAX_HELD_DEPTH = 3  # markup in a string in a script in a textarea… deeper than this is not an embed
@@ -373,10 +379,13 @@ def _held_in_raw_text(text: str, root: Any, smap: SourceMap, base: str | None, d
         at = _source_map(decoded, inner_start)
         for hit in find_embeds(decoded.text, sub_root, sub_map, base, depth + 1):
             links: tuple[RawLink, ...] = ()
+            context = hit.context
             if container.tag == "textarea":
                 inside = hit.links if hit.held else hit.links + _anchor_links(hit.element, sub_map, decoded.text, base)
                 links = tuple((text[at(s) : at(e)], url, at(s), at(e)) for _, url, s, e in inside)
-            yield EmbedHit(at(hit.start), at(hit.end), hit.embed, hit.element, held=True, links=links)
+            elif not context:
+                context = prose_around(decoded.text, hit.start, hit.end)
+            yield EmbedHit(at(hit.start), at(hit.end), hit.embed, hit.element, held=True, links=links, context=context)
 
 
 def _source_map(decoded: Decoded, offset: int) -> Callable[[int], int]:
@@ -395,10 +404,17 @@ def _held_in_attributes(text: str, root: Any, smap: SourceMap, base: str | None,
     for value in values:
         markup = str(value) if "<" in value else base64_markup(str(value))
         if markup is not None and (carrier := value.getparent()) is not None:
-            yield from _held_markup(markup, carrier, smap, base, depth)
+            # JSON in an attribute (a component's props, a prefetched list of stories) is data for the page's
+            # scripts, its strings escaped again (class=\"twitter-tweet\"): decoded, and judged as a script's.
+            data = markup.lstrip()[:1] in ("{", "[")
+            if data and any(e in markup for e in _JS_ESCAPES):
+                markup = unescape_js(markup).text
+            yield from _held_markup(markup, carrier, smap, base, depth, data=data)
 
 
-def _held_markup(markup: str, carrier: Any, smap: SourceMap, base: str | None, depth: int) -> Iterator[EmbedHit]:
+def _held_markup(
+    markup: str, carrier: Any, smap: SourceMap, base: str | None, depth: int, *, data: bool = False
+) -> Iterator[EmbedHit]:
     """Embeds in markup decoded out of an element (an attribute's value, a base64 template): they are
     reported at that element, the placeholder the embed replaces."""
     start = smap.start_of(carrier) if _holds_embed(markup) else None
@@ -408,7 +424,65 @@ def _held_markup(markup: str, carrier: Any, smap: SourceMap, base: str | None, d
     end = smap.end_of(carrier, start)
     sub_map = SourceMap(markup, sub_root, LineIndex(markup))
     for hit in find_embeds(markup, sub_root, sub_map, base, depth + 1):
-        yield EmbedHit(start, end, hit.embed, hit.element, held=True)
+        context = (hit.context or prose_around(markup, hit.start, hit.end)) if data else hit.context
+        yield EmbedHit(start, end, hit.embed, hit.element, held=True, context=context)
+
+
+# --- whose data a script's copy is ------------------------------------------------------------------------
+# A page's scripts keep more than its article: the next stories of an endless scroll, a rail of other
+# articles, a site-wide feed (TechCrunch's tc_app_data, a Daily Beast page rail, Arc's content cache), each
+# with its embeds. A copy kept as data is this article's when the page shows the prose around it (the
+# script holds the article the page renders: Next.js data, an app's state), or when the page shows no text
+# of its own (a shell its scripts fill in). The prose is taken from the data's own text, tags and JSON
+# punctuation cut out; the page's text is what it displays, scripts and styles left out.
+_PROSE_REACH = 600
+_PROSE_BREAKS = re.compile(r"<[^>]*>|[{}\[\]\"\\|]")
+_PROSE_WORDS = 6  # a run of prose has at least this many words
+_PROSE_KEPT = 80  # characters of each run compared: enough to be one sentence of one article
+
+
+def prose_around(text: str, start: int, end: int) -> tuple[str, ...]:
+    """Runs of prose just before and just after ``text[start:end]``, folded for comparison."""
+    window = text[max(0, start - _PROSE_REACH) : start] + "|" + text[end : end + _PROSE_REACH]
+    runs = []
+    for run in _PROSE_BREAKS.split(window):
+        folded = fold_prose(run)
+        if folded.count(" ") + 1 >= _PROSE_WORDS:
+            runs.append(folded[:_PROSE_KEPT].rsplit(" ", 1)[0] if len(folded) > _PROSE_KEPT else folded)
+    return tuple(runs)
+
+
+_SHELL = 500  # a page that displays fewer characters than this is a shell its scripts fill in
+_DISPLAYED_TEXT = lxml.etree.XPath(
+    "//body//text()[not(ancestor::script or ancestor::style or ancestor::template or ancestor::noscript"
+    " or ancestor::textarea)]"
+)
+
+
+def page_copies(hits: list[EmbedHit], root: Any) -> list[EmbedHit]:
+    """The hits less the copies kept as data that belong to another story (see above). A data copy of a
+    post the page also displays stays (the merge makes them one), as does one whose surroundings say
+    nothing (no prose around it)."""
+    shown = {(h.embed.platform, h.embed.post_id) for h in hits if h.context is None and h.embed.post_id}
+    doubtful = [
+        h for h in hits if h.context and (h.embed.post_id is None or (h.embed.platform, h.embed.post_id) not in shown)
+    ]
+    if not doubtful:
+        return hits
+    page = fold_prose(" ".join(_DISPLAYED_TEXT(root)))
+    if len(page) < _SHELL:
+        return hits
+    foreign = {id(h) for h in doubtful if not any(run in page for run in h.context or ())}
+    return [h for h in hits if id(h) not in foreign]
+
+
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"'})
+
+
+def fold_prose(text: str) -> str:
+    """Text as compared between data and page: entities decoded, compatibility forms, typographic quotes,
+    case and spacing folded (a CMS's JSON and its rendered page rarely agree on those)."""
+    return " ".join(unicodedata.normalize("NFKC", html.unescape(text)).translate(_QUOTES).casefold().split())
 
 
 def _anchor_links(el: Any, smap: SourceMap, text: str, base: str | None) -> tuple[RawLink, ...]:
