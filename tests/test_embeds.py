@@ -222,3 +222,118 @@ def test_a_facebook_widget_about_the_article_is_not_a_post() -> None:
         '<div class="fb-post" data-href="https://news.example.org/story"></div></article></body></html>'
     )
     assert [f for f in scan(Document("t", html, "html")) if isinstance(f, Post)] == []
+
+
+# --- shapes found on pages outside the corpus (tests/fixtures/qa-*) ---------------------------------------
+
+
+def test_placeholders_that_keep_only_the_posts_url(fixtures: Path) -> None:
+    doc, posts, links = _scan(fixtures, "qa-embed-placeholders.html")
+    assert [(p.platform, p.post_id, p.author_handle) for p in posts] == [
+        ("twitter", "1313412635854077952", "ferryrunner"),  # div.tweet[data-url]
+        ("twitter", "1254834028248735744", "tenantsunion"),  # div.embedInner.Twitter[data-resourceurl]
+        ("twitter", "1828173076682383463", "Freddy_2805"),  # div.c-oembed[data-oembed-url]
+        ("twitter", "1875707373559673271", "reporter_tv"),  # div.rcs_social-embed[data-href]
+        ("youtube", "GTt-fyhTCzE", None),  # a page builder's video block
+        ("twitter", "1602236850105913344", "essayist"),  # div.quill-tweet[data-url]
+        ("twitter", "1500000000000000009", "harbourmaster"),  # a wrapper around full embed code: one post
+    ]
+    assert all(p.embedded for p in posts)
+    assert posts[2].url == "https://x.com/Freddy_2805/status/1828173076682383463?s=46"  # as the source gives it
+    span = doc.text[posts[1].span[0] : posts[1].span[1]]
+    assert span.startswith('<div id="img215022" class="embedInner Twitter"') and span.endswith("</div>")
+    wrapped = posts[-1]
+    assert doc.text[wrapped.span[0] :].startswith("<blockquote") and wrapped.text == "Harbour closed until noon."
+    # the list item, the card link and the image are not embeds; the share button's URL is the article's
+    assert not any(p.post_id in ("1234567890123456789", "2234567890123456789", "CgGgGgGgGg7") for p in posts)
+    assert [link.in_post for link in links if "harbourmaster/status" in link.url] == [True]
+
+
+def test_ids_written_as_urls(fixtures: Path) -> None:
+    _, posts, _ = _scan(fixtures, "qa-embed-id-urls.html")
+    assert [(p.platform, p.post_id, p.author_handle, p.url) for p in posts] == [
+        (
+            "twitter",
+            "2075543942469238989",
+            "JuanMa_Moreno",
+            "https://twitter.com/JuanMa_Moreno/status/2075543942469238989",
+        ),
+        (
+            "twitter",
+            "2075515505419460638",
+            "sanchezcastejon",
+            "https://x.com/sanchezcastejon/status/2075515505419460638?s=20",
+        ),
+        ("instagram", "C9xYz12AbCd", None, "https://www.instagram.com/reel/C9xYz12AbCd/"),
+        ("youtube", "dQw4w9WgXcQ", None, "https://www.youtube.com/watch?v=dQw4w9WgXcQ"),
+        ("twitter", "1500000000000000003", None, None),  # the plain id, as before
+    ]
+
+
+def test_a_template_is_not_a_post(fixtures: Path) -> None:
+    _, posts, _ = _scan(fixtures, "qa-embed-templates.html")
+    # {{ post_id }} in a feed template, ${id} in a <template>: only the real post beside them
+    assert [(p.platform, p.post_id) for p in posts] == [("facebook", "1920722881385983")]
+
+
+def test_data_copies_of_other_stories_are_not_this_articles(fixtures: Path) -> None:
+    doc, posts, links = _scan(fixtures, "qa-held-other-stories.html")
+    # the page state holds this article (its paragraphs are displayed) and the next story; a hidden rail
+    # holds a third story as JSON in an attribute. Only this article's tweet is an embed of the page.
+    assert [(p.post_id, p.author_handle) for p in posts] == [("1790000000000000101", "ferrywatch")]
+    assert doc.text[posts[0].span[0] :].startswith('<blockquote class=\\"twitter-tweet\\">')
+    assert links == []  # a script's copy is data: its links are not the article's
+
+
+def test_a_shell_page_is_its_scripts_article(fixtures: Path) -> None:
+    _, posts, _ = _scan(fixtures, "qa-held-shell.html")
+    # the page shows nothing but "Loading…": the article its script holds is the page's
+    assert [(p.post_id, p.author_handle, p.published) for p in posts] == [
+        ("549667258747092995", "starnews", "2014-12-29")
+    ]
+
+
+def test_an_embed_left_open_does_not_swallow_the_next_one(fixtures: Path) -> None:
+    doc, posts, links = _scan(fixtures, "qa-embed-unclosed.html")
+    # the first blockquote lost its </blockquote> (and never had a signature or a status link): the
+    # tweet after it is its own embed, with its own text, and what follows both is nobody's signature
+    assert [(p.post_id, p.author_handle, p.text) for p in posts] == [
+        ("549422390967422977", "actor", "She says she likes the other team's uniforms.")
+    ]
+    assert doc.text[posts[0].span[0] :].startswith('<blockquote class="twitter-tweet" width="550"><p>She says')
+    assert [(link.raw, link.in_post) for link in links if link.shortener] == [("http://t.co/UcqLGH9y8h", False)]
+
+
+def test_an_embed_left_open_ends_at_its_permalink_and_a_closed_one_around_a_quote_is_one_embed(
+    fixtures: Path,
+) -> None:
+    doc, posts, links = _scan(fixtures, "qa-embed-unclosed-signed.html")
+    embedded = [(p.post_id, p.author_handle, p.text) for p in posts if p.embedded]
+    assert embedded == [
+        ("1790000000000000401", "pierwatch", "Still waiting at the pier pic.twitter.com/P1erWa1t01"),
+        ("1790000000000000402", "ferryco", "Sailings resume at noon."),
+        ("1790000000000000403", "pierwatch", "Noon, they said. https://t.co/N00nQu0te1"),
+    ]
+    # the one left open ends with its signature's date link: the article's paragraph after it is not the post's
+    first = posts[0]
+    assert doc.text[: first.span[1]].endswith('1790000000000000401">May 20, 2024</a>')
+    assert {link.url: link.in_post for link in links if "t.co/P1er" in link.url or "ferry.example" in link.url} == {
+        "https://t.co/P1erWa1t01": True,
+        "https://ferry.example/notices": False,
+    }
+    # the blockquote closed around another is a quote tweet: it is the embed, its span ends at its own end tag
+    quote = next(p for p in posts if p.post_id == "1790000000000000403")
+    assert doc.text[quote.span[0] : quote.span[1]].count("</blockquote>") == 2
+
+
+def test_a_data_copy_in_a_later_piece_of_a_long_page_stays(fixtures: Path) -> None:
+    # A page longer than one parse piece: the article's prose is displayed in the first piece, its data copy
+    # (the only copy of the tweet) sits in a script in a later one. The later piece alone does not show the
+    # prose, so it cannot judge the copy foreign.
+    page = (fixtures / "qa-held-other-stories.html").read_text(encoding="utf-8")
+    head, _, rest = page.partition("</main>")
+    filler = "".join(f"<p>Filler paragraph {n} of a very long page, displayed text.</p>\n" for n in range(20_000))
+    big = head + "</main>" + filler + rest
+    assert len(big) > 1 << 20  # more than one piece (resolver.scan.pieces.PIECE_CHARS)
+    posts = [f for f in scan(Document("long", big, "html")) if isinstance(f, Post)]
+    assert ("1790000000000000101", "ferrywatch") in [(p.post_id, p.author_handle) for p in posts]

@@ -64,7 +64,13 @@ _NOT_USERS = frozenset({"p", "reel", "reels", "tv", "explore", "stories", "accou
 
 def parse_embed(el: HtmlElement, base_url: str | None) -> Embed | None:
     if el.tag == "amp-instagram":
-        code = el.get("data-shortcode")
+        code = (el.get("data-shortcode") or "").strip()
+        if "/" in code:  # the post's URL where the shortcode belongs: it says the kind (reel, tv) too
+            parts = split(absolute(code, base_url) or "")
+            ref = match_url(parts) if parts else None
+            if ref is None:
+                return None
+            return Embed("instagram", url=canonical_url(ref), post_id=ref.post_id, author_handle=ref.handle)
         if not code:
             return None
         return Embed("instagram", url=f"https://www.instagram.com/p/{code}/", post_id=code)

@@ -84,8 +84,7 @@ def _ref(href: str | None, base_url: str | None) -> PostRef | None:
 def parse_embed(el: HtmlElement, base_url: str | None) -> Embed | None:
     tag = el.tag if isinstance(el.tag, str) else ""
     if tag == "amp-twitter":
-        tweet_id = el.get("data-tweetid") or el.get("data-tweet-id")
-        return Embed("twitter", post_id=tweet_id) if tweet_id else None
+        return _from_id_attribute(el.get("data-tweetid") or el.get("data-tweet-id"), base_url)
     if tag == "iframe":
         return _from_iframe(el, base_url)
     classes = set((el.get("class") or "").split())
@@ -93,18 +92,37 @@ def parse_embed(el: HtmlElement, base_url: str | None) -> Embed | None:
         return _from_static_card(el, base_url)
     embed = _from_blockquote(el, base_url)
     if embed.post_id is None:
-        tweet_id = el.get("data-tweet-id")
+        value = el.get("data-tweet-id")
         inner = el.xpath(".//*[@data-tweet-id]")
         iframe = first(el, "iframe")
-        if tweet_id is None and inner:
-            tweet_id = inner[0].get("data-tweet-id")
-        if tweet_id is None and iframe is not None:
-            tweet_id = _iframe_id(iframe.get("src"))
-        if tweet_id:
-            embed = replace(embed, post_id=tweet_id)
+        if value is None and inner:
+            value = inner[0].get("data-tweet-id")
+        from_id = _from_id_attribute(value, base_url)
+        if from_id is None and iframe is not None and (tweet_id := _iframe_id(iframe.get("src"))):
+            from_id = Embed("twitter", post_id=tweet_id)
+        if from_id is not None:
+            embed = replace(
+                embed,
+                post_id=from_id.post_id,
+                url=embed.url or from_id.url,
+                author_handle=embed.author_handle or from_id.author_handle,
+            )
     if embed.post_id is None and embed.author_handle is None:
         return None
     return embed
+
+
+def _from_id_attribute(value: str | None, base_url: str | None) -> Embed | None:
+    """A tweet named by an id attribute (``data-tweetid``, ``data-tweet-id``). CMSs write the status URL
+    there as often as the id (``data-tweetid="https://twitter.com/user/status/123"``): the URL gives the
+    id and the handle."""
+    value = (value or "").strip()
+    if value.isdigit():
+        return Embed("twitter", post_id=value)
+    ref = _ref(value, base_url) if value else None
+    if ref is None:
+        return None
+    return Embed("twitter", url=absolute(value, base_url), post_id=ref.post_id, author_handle=ref.handle)
 
 
 def _iframe_id(src: str | None) -> str | None:
@@ -123,7 +141,10 @@ def _iframe_id(src: str | None) -> str | None:
 
 def _from_iframe(el: HtmlElement, base_url: str | None) -> Embed | None:
     # creatorScreenName in the iframe URL is the *article's* author, not the tweet's: never use it.
-    tweet_id = el.get("data-tweet-id") or _iframe_id(el.get("src"))
+    from_id = _from_id_attribute(el.get("data-tweet-id"), base_url)
+    if from_id is not None:
+        return from_id
+    tweet_id = _iframe_id(el.get("src"))
     return Embed("twitter", post_id=tweet_id) if tweet_id else None
 
 

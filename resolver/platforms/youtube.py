@@ -36,7 +36,11 @@ def canonical_url(ref: PostRef) -> str:
 
 
 def parse_embed(el: HtmlElement, base_url: str | None) -> Embed | None:
-    video = el.get("data-videoid") or el.get("videoid")
+    video = (el.get("data-videoid") or el.get("videoid") or "").strip()
+    if "/" in video:  # the video's URL where the id belongs
+        parts = split(absolute(video, base_url) or "")
+        ref = match_url(parts) if parts else None
+        video = ref.post_id if ref else ""
     if not video:
         # src, or the attribute a lazy loader or consent tool keeps it in until it loads (data-src, data-lazy-src…)
         sources = [el.get("src"), *(v for k, v in el.items() if k != "src" and "youtu" in v)]

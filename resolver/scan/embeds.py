@@ -8,7 +8,10 @@ of a Markdown file; neither calls the other.
 
 from __future__ import annotations
 
+import copy
+import html
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -18,7 +21,7 @@ import lxml.etree
 import lxml.html
 
 from ..models import Document
-from ..platforms import PLATFORMS, Embed, Platform
+from ..platforms import PLATFORMS, Embed, Platform, PostRef, match_post_url
 from .findings import LineIndex
 from .held import Decoded, base64_markup, unescape_html, unescape_js
 from .links import find_urls
@@ -56,8 +59,17 @@ def base_url(root: Any, doc_base: str | None) -> str | None:
     return doc_base
 
 
-def _embed_elements(root: Any, text: str) -> list[tuple[Any, Platform]]:
-    """Every embed root, outermost only per platform, in document order."""
+@dataclass(frozen=True, slots=True)
+class _EmbedElement:
+    element: Any  # the embed's root in the tree
+    platform: Platform
+    content: Any  # what its platform parses: the element, or the part of it before a nested embed
+    stop: Any = None  # for an embed cut short (see ``_left_open``): the child its span ends before
+
+
+def _embed_elements(root: Any, text: str, smap: SourceMap) -> list[_EmbedElement]:
+    """Every embed root, outermost only per platform, in document order; an embed blockquote left open
+    yields to the one it swallowed (see ``_left_open``)."""
     found: dict[Any, Platform] = {}
     platforms_hit = 0
     for platform in PLATFORMS:
@@ -69,15 +81,145 @@ def _embed_elements(root: Any, text: str) -> list[tuple[Any, Platform]]:
             found.setdefault(el, platform)
     # XPath returns document order per platform; only a mix of platforms needs a walk to interleave.
     ordered = list(found) if platforms_hit <= 1 else [el for el in root.iter() if el in found]
-    chosen: list[tuple[Any, Platform]] = []
-    chosen_set: set[Any] = set()
+    chosen: dict[Any, _EmbedElement] = {}
     for el in ordered:
         platform = found[el]
-        if any(a in chosen_set and found[a] is platform for a in el.iterancestors()):
+        outer = next((a for a in el.iterancestors() if a in chosen and found[a] is platform), None)
+        if outer is not None:
+            cut = chosen[outer]
+            if cut.stop is None and not (el.tag == outer.tag == "blockquote" and _left_open(outer, smap)):
+                continue
+            if cut.stop is None:
+                chosen[outer] = _cut_before(cut, el)
+        chosen[el] = _EmbedElement(el, platform, el)
+    return list(chosen.values())
+
+
+def _cut_end(el: Any, stop: Any, embed: Embed, smap: SourceMap) -> int | None:
+    """Where an embed left open ends: just past its permalink (the link to the post that closes embed
+    code, its signature's date), else just before the first embed it swallowed."""
+    permalink = None
+    if embed.post_id:
+        for child in el:
+            if child is stop:
+                break
+            for a in child.iter("a"):
+                if embed.post_id in (a.get("href") or ""):
+                    permalink = a
+    if permalink is not None and (at := smap.start_of(permalink)) is not None:
+        return smap.end_of(permalink, at)
+    at = smap.start_of(stop)
+    if at is None:
+        return None
+    while at > 0 and smap.text[at - 1].isspace():
+        at -= 1
+    return at
+
+
+def _left_open(el: Any, smap: SourceMap) -> bool:
+    """Whether a blockquote lacks its end tag in the source (copied embed code missing its
+    ``</blockquote>``): the parser then closes it only where its parent ends, so it swallows what follows,
+    the next embed included. Embed code never leaves one open on purpose, so the embeds it swallowed are
+    embeds of their own; one properly closed around another is a quote, the outer one the embed."""
+    start = smap.start_of(el)
+    if start is None:
+        return False
+    source = smap.text[start : smap.end_of(el, start)].lower()
+    return source.count("<blockquote") > source.count("</blockquote")
+
+
+def _cut_before(outer: _EmbedElement, inner: Any) -> _EmbedElement:
+    """``outer`` left open, as what stands before the first embed it swallowed: a copy of its children
+    up to the one that holds ``inner``, which is what its platform parses and where its span ends."""
+    el = outer.element
+    cut = lxml.html.Element(el.tag, dict(el.attrib))
+    cut.text = el.text
+    for child in el:
+        if child is inner or inner in child.iterdescendants():
+            return replace(outer, content=cut, stop=child)
+        cut.append(copy.deepcopy(child))
+    return outer
+
+
+# Placeholders: an element an embed script or a consent tool will turn into the post, keeping nothing but
+# the post's URL in a data attribute until then (``<div class="tweet" data-url="…/status/1">``,
+# ``<div class="c-oembed" data-oembed-url=…>``, ``<div class="embedInner Twitter" data-resourceurl=…>``,
+# ``<div class="rcs_social-embed" data-href=…>``, iframely's ``data-embedded-url``). Three things together
+# make one: a data attribute whose name says URL, a value that is a post's URL on a registered platform, and
+# an element that says it is an embed (its names or its other attributes name an embed, a post or the
+# platform). Links, media and form elements are never placeholders, nor is anything inside a link.
+# Found from the text, not the tree: a walk over every attribute of a page costs as much as the rest of
+# the embed scan, while one regex led by a literal (case-sensitive, so it stays at C speed) finds the
+# attributes whose value starts with a platform's URL; only elements carrying one of those names are looked up.
+_PLACEHOLDER_ATTRIBUTE = re.compile(
+    r"""data-([a-z0-9_-]+)\s*=\s*["']?\s*(?:https?:)?//(?:[\w-]+\.)*"""
+    r"(?:(?:twitter|x|instagram|tiktok|facebook|youtube|bsky|threads|reddit)\.(?:com|app|net)|youtu\.be)/"
+)
+
+
+def _placeholder_attribute_names(text: str) -> frozenset[str]:
+    names = {"data-" + m.group(1) for m in _PLACEHOLDER_ATTRIBUTE.finditer(text)}
+    return frozenset(name for name in names if _URL_ATTRIBUTE.search(name))
+
+
+@lru_cache(maxsize=256)
+def _elements_with(names: frozenset[str]) -> lxml.etree.XPath:
+    return lxml.etree.XPath("//body//*[" + " or ".join(f"@{name}" for name in sorted(names)) + "]")
+
+
+_URL_ATTRIBUTE = re.compile(r"url|href|src|link|permalink|resource|uri", re.IGNORECASE)
+_SAYS_EMBED = re.compile(
+    r"embed|tweet|twitter|instagram|facebook|tiktok|youtube|video|social|bluesky|bsky|mastodon|threads|reddit|"
+    r"iframely|embedly|provider",
+    re.IGNORECASE,
+)
+_NEVER_PLACEHOLDERS = frozenset(
+    {"a", "area", "link", "meta", "img", "picture", "source", "video", "audio", "track", "script", "style", "iframe"}
+    | {"input", "button", "form", "option", "select", "textarea", "template", "object", "embed"}
+)
+
+
+def _says_embed(el: Any, url_attribute: str) -> bool:
+    if _SAYS_EMBED.search(el.tag):  # custom elements: <lite-tweet>, <x-embed>
+        return True
+    for name, value in el.items():
+        if name == url_attribute:
             continue
-        chosen.append((el, platform))
-        chosen_set.add(el)
-    return chosen
+        if _SAYS_EMBED.search(name) or (len(value) <= 80 and _SAYS_EMBED.search(value)):
+            return True
+    return False
+
+
+def _post_at(el: Any, name: str, value: str, base: str | None) -> tuple[str, PostRef] | None:
+    """The post a placeholder's URL attribute names, if its element says it is an embed."""
+    url = absolute_url(value.strip(), base)
+    ref = match_post_url(url) if url else None
+    return (url, ref) if url and ref is not None and _says_embed(el, name) else None
+
+
+def _placeholders(root: Any, text: str, base: str | None, taken: Iterable[Any]) -> list[tuple[Any, Embed]]:
+    """Placeholder elements (see above) with what their URL says of the post, outermost first; an element
+    that holds, or stands inside, an embed found by its platform's markup yields to that embed."""
+    names = _placeholder_attribute_names(text)
+    if not names:
+        return []
+    taken_set = set(taken)
+    out: dict[Any, Embed] = {}
+    for el in _elements_with(names)(root):
+        if el in out or not isinstance(el.tag, str) or el.tag in _NEVER_PLACEHOLDERS:
+            continue
+        at_names = (_post_at(el, name, value, base) for name, value in el.items() if name in names)
+        found = next((hit for hit in at_names if hit), None)
+        if found is None:
+            continue
+        url, ref = found
+        ancestors = list(el.iterancestors())
+        if any(a.tag == "a" or a in taken_set or a in out for a in ancestors):
+            continue
+        if taken_set and any(d in taken_set for d in el.iterdescendants()):
+            continue
+        out[el] = Embed(ref.platform, url=url, post_id=ref.post_id, author_handle=ref.handle)
+    return list(out.items())
 
 
 # --- embed discovery ----------------------------------------------------------------------------------
@@ -101,6 +243,10 @@ class EmbedHit:
     # Links the main tree's link scan cannot see: inside held markup (a textarea's), or written as text
     # inside a link that wraps a whole card (a quoted tweet's t.co in a Substack card).
     links: tuple[RawLink, ...] = ()
+    # For a copy kept as data for the page's scripts (a <script>'s text, JSON in an attribute): the prose
+    # that stands around it there, which tells whether it is this article's (see ``page_copies``).
+    # None for everything else: displayed embeds, consent textareas, lazy-load attributes.
+    context: tuple[str, ...] | None = None
 
 
 _MAX_HELD_DEPTH = 3  # markup in a string in a script in a textarea… deeper than this is not an embed
@@ -169,22 +315,39 @@ _BLOCKS = ("div", "p", "section", "blockquote", "header", "footer")
 
 def find_embeds(text: str, root: Any, smap: SourceMap, base: str | None, depth: int = 0) -> Iterator[EmbedHit]:
     """Every embed of ``text`` (spans into it): displayed ones, then the copies it holds as data."""
-    for el, platform in _embed_elements(root, text):
-        assert platform.parse_embed is not None
-        embed = platform.parse_embed(el, base)
-        if embed is None:
+    elements = _embed_elements(root, text, smap)
+    parsed: list[tuple[Any, Embed | None, Any]] = []
+    for found in elements:
+        assert found.platform.parse_embed is not None
+        parsed.append((found.element, found.platform.parse_embed(found.content, base), found.stop))
+    parsed += ((el, embed, None) for el, embed in _placeholders(root, text, base, (f.element for f in elements)))
+    for el, embed, stop in parsed:
+        if embed is None or _is_template(embed):
             continue
         start = smap.start_of(el)
         if start is None:
             continue
+        end = _cut_end(el, stop, embed, smap) if stop is not None else None
+        if end is None or end <= start:
+            end = smap.end_of(el, start)
         links = _card_text_links(el, smap, text)
         if links:
             extra = tuple(url for _, url, _, _ in links if url not in embed.links)
             embed = replace(embed, links=embed.links + extra)
-        yield EmbedHit(start, smap.end_of(el, start), embed, el, links=links)
+        yield EmbedHit(start, end, embed, el, links=links)
     if depth < _MAX_HELD_DEPTH:
         yield from _held_in_raw_text(text, root, smap, base, depth)
         yield from _held_in_attributes(text, root, smap, base, depth)
+
+
+# A template's placeholders where the post's id or URL belongs: the markup a script fills in for every post
+# of a feed (``data-href="//facebook.com/page/posts/{{ post_id }}"``), not a post.
+_TEMPLATE_SYNTAX = re.compile(r"\{\{|\{%|<%|\$\{|%7[Bb]%7[Bb]")
+
+
+def _is_template(embed: Embed) -> bool:
+    fields = (embed.url, embed.post_id, embed.author_name, embed.author_handle, embed.published)
+    return any(value and _TEMPLATE_SYNTAX.search(value) for value in fields)
 
 
 def _held_in_raw_text(text: str, root: Any, smap: SourceMap, base: str | None, depth: int) -> Iterator[EmbedHit]:
@@ -216,10 +379,13 @@ def _held_in_raw_text(text: str, root: Any, smap: SourceMap, base: str | None, d
         at = _source_map(decoded, inner_start)
         for hit in find_embeds(decoded.text, sub_root, sub_map, base, depth + 1):
             links: tuple[RawLink, ...] = ()
+            context = hit.context
             if container.tag == "textarea":
                 inside = hit.links if hit.held else hit.links + _anchor_links(hit.element, sub_map, decoded.text, base)
                 links = tuple((text[at(s) : at(e)], url, at(s), at(e)) for _, url, s, e in inside)
-            yield EmbedHit(at(hit.start), at(hit.end), hit.embed, hit.element, held=True, links=links)
+            elif not context:
+                context = prose_around(decoded.text, hit.start, hit.end)
+            yield EmbedHit(at(hit.start), at(hit.end), hit.embed, hit.element, held=True, links=links, context=context)
 
 
 def _source_map(decoded: Decoded, offset: int) -> Callable[[int], int]:
@@ -238,10 +404,17 @@ def _held_in_attributes(text: str, root: Any, smap: SourceMap, base: str | None,
     for value in values:
         markup = str(value) if "<" in value else base64_markup(str(value))
         if markup is not None and (carrier := value.getparent()) is not None:
-            yield from _held_markup(markup, carrier, smap, base, depth)
+            # JSON in an attribute (a component's props, a prefetched list of stories) is data for the page's
+            # scripts, its strings escaped again (class=\"twitter-tweet\"): decoded, and judged as a script's.
+            data = markup.lstrip()[:1] in ("{", "[")
+            if data and any(e in markup for e in _JS_ESCAPES):
+                markup = unescape_js(markup).text
+            yield from _held_markup(markup, carrier, smap, base, depth, data=data)
 
 
-def _held_markup(markup: str, carrier: Any, smap: SourceMap, base: str | None, depth: int) -> Iterator[EmbedHit]:
+def _held_markup(
+    markup: str, carrier: Any, smap: SourceMap, base: str | None, depth: int, *, data: bool = False
+) -> Iterator[EmbedHit]:
     """Embeds in markup decoded out of an element (an attribute's value, a base64 template): they are
     reported at that element, the placeholder the embed replaces."""
     start = smap.start_of(carrier) if _holds_embed(markup) else None
@@ -251,7 +424,65 @@ def _held_markup(markup: str, carrier: Any, smap: SourceMap, base: str | None, d
     end = smap.end_of(carrier, start)
     sub_map = SourceMap(markup, sub_root, LineIndex(markup))
     for hit in find_embeds(markup, sub_root, sub_map, base, depth + 1):
-        yield EmbedHit(start, end, hit.embed, hit.element, held=True)
+        context = (hit.context or prose_around(markup, hit.start, hit.end)) if data else hit.context
+        yield EmbedHit(start, end, hit.embed, hit.element, held=True, context=context)
+
+
+# --- whose data a script's copy is ------------------------------------------------------------------------
+# A page's scripts keep more than its article: the next stories of an endless scroll, a rail of other
+# articles, a site-wide feed (TechCrunch's tc_app_data, a Daily Beast page rail, Arc's content cache), each
+# with its embeds. A copy kept as data is this article's when the page shows the prose around it (the
+# script holds the article the page renders: Next.js data, an app's state), or when the page shows no text
+# of its own (a shell its scripts fill in). The prose is taken from the data's own text, tags and JSON
+# punctuation cut out; the page's text is what it displays, scripts and styles left out.
+_PROSE_REACH = 600
+_PROSE_BREAKS = re.compile(r"<[^>]*>|[{}\[\]\"\\|]")
+_PROSE_WORDS = 6  # a run of prose has at least this many words
+_PROSE_KEPT = 80  # characters of each run compared: enough to be one sentence of one article
+
+
+def prose_around(text: str, start: int, end: int) -> tuple[str, ...]:
+    """Runs of prose just before and just after ``text[start:end]``, folded for comparison."""
+    window = text[max(0, start - _PROSE_REACH) : start] + "|" + text[end : end + _PROSE_REACH]
+    runs = []
+    for run in _PROSE_BREAKS.split(window):
+        folded = fold_prose(run)
+        if folded.count(" ") + 1 >= _PROSE_WORDS:
+            runs.append(folded[:_PROSE_KEPT].rsplit(" ", 1)[0] if len(folded) > _PROSE_KEPT else folded)
+    return tuple(runs)
+
+
+_SHELL = 500  # a page that displays fewer characters than this is a shell its scripts fill in
+_DISPLAYED_TEXT = lxml.etree.XPath(
+    "//body//text()[not(ancestor::script or ancestor::style or ancestor::template or ancestor::noscript"
+    " or ancestor::textarea)]"
+)
+
+
+def page_copies(hits: list[EmbedHit], root: Any) -> list[EmbedHit]:
+    """The hits less the copies kept as data that belong to another story (see above). A data copy of a
+    post the page also displays stays (the merge makes them one), as does one whose surroundings say
+    nothing (no prose around it)."""
+    shown = {(h.embed.platform, h.embed.post_id) for h in hits if h.context is None and h.embed.post_id}
+    doubtful = [
+        h for h in hits if h.context and (h.embed.post_id is None or (h.embed.platform, h.embed.post_id) not in shown)
+    ]
+    if not doubtful:
+        return hits
+    page = fold_prose(" ".join(_DISPLAYED_TEXT(root)))
+    if len(page) < _SHELL:
+        return hits
+    foreign = {id(h) for h in doubtful if not any(run in page for run in h.context or ())}
+    return [h for h in hits if id(h) not in foreign]
+
+
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"'})
+
+
+def fold_prose(text: str) -> str:
+    """Text as compared between data and page: entities decoded, compatibility forms, typographic quotes,
+    case and spacing folded (a CMS's JSON and its rendered page rarely agree on those)."""
+    return " ".join(unicodedata.normalize("NFKC", html.unescape(text)).translate(_QUOTES).casefold().split())
 
 
 def _anchor_links(el: Any, smap: SourceMap, text: str, base: str | None) -> tuple[RawLink, ...]:
@@ -310,5 +541,3 @@ def markup_embeds(doc: Document, hidden: Iterable[Any] = ()) -> list[EmbedHit]:
             hit = replace(hit, links=hit.links + _anchor_links(hit.element, smap, doc.text, doc.base_url))
         out.append(hit)
     return out
-
-

@@ -19,7 +19,7 @@ import lxml.html
 
 from ..models import Document, Finding, Post
 from ..platforms import Embed
-from .embeds import MAYBE_URL, RAW_TEXT_CONTAINERS, EmbedHit, base_url, find_embeds
+from .embeds import MAYBE_URL, RAW_TEXT_CONTAINERS, EmbedHit, base_url, find_embeds, page_copies
 from .findings import Collector, LineIndex
 from .furniture import Furniture
 from .links import find_urls
@@ -78,7 +78,12 @@ def _scan_piece(doc: Document, piece: Piece, base: str | None, lines: LineIndex,
     held: list[tuple[int, int]] = []
     holders: set[Any] = set()
     containers = _Containers(root, smap)
-    for hit in find_embeds(piece.text, root, smap, base):
+    hits = list(find_embeds(piece.text, root, smap, base))
+    if piece.start == 0 and piece.stop >= len(doc.text):
+        # Whose story a data copy is, is judged against the whole page's text: a piece of a longer
+        # document shows only part of it, so there every copy stays (as it did before that judgement).
+        hits = page_copies(hits, root)
+    for hit in hits:
         start, end = hit.start + offset, hit.end + offset
         if not piece.start <= start < piece.stop:
             continue  # reopened in the prefix, or beyond the cut: another piece's
