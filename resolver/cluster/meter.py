@@ -157,8 +157,7 @@ class RedisRateMeter:
     async def acquire(self, url: str) -> None:
         site = site_key(url)
         interval = self._interval(site)
-        if self._sending:  # a pause this process was told must be in Redis before it meters again
-            await asyncio.gather(*list(self._sending), return_exceptions=True)
+        await self.settled()  # a pause this meter was told must be in Redis before it meters again
         keys = [f"{self.prefix}{site}:tat", f"{self.prefix}{site}:pause"]
         token = self._token()
         while True:
@@ -184,9 +183,13 @@ class RedisRateMeter:
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
 
-    async def aclose(self) -> None:
+    async def settled(self) -> None:
+        """Wait until the pauses this meter was told are in Redis (``pause`` sends them in the background)."""
         if self._sending:
             await asyncio.gather(*list(self._sending), return_exceptions=True)
+
+    async def aclose(self) -> None:
+        await self.settled()
         await self.redis.aclose()
 
 
