@@ -1,6 +1,8 @@
 """For the cluster tests: a loopback Redis, and a fake web whose redirect chains cross sites.
 
-``redis_server()`` starts Debian's ``redis-server`` on 127.0.0.1 on a free port, keeping nothing on disk.
+``redis_server()`` starts Debian's ``redis-server`` on 127.0.0.1 on a free port, keeping nothing on disk;
+``dask_scheduler()`` a Dask scheduler and its worker processes as a real cluster's are started (``dask
+scheduler``, ``dask worker``), on 127.0.0.1, for ``resolver cluster --scheduler ADDRESS``.
 
 The fake web's sites are loopback addresses (one port): four first hops ("shorteners" 127.0.0.11–14), one
 hub every chain passes through second (127.0.0.20, a later-hop site like bit.ly behind t.co), and four
@@ -17,20 +19,24 @@ article sites (127.0.0.21–24). Link ``u``:
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from aiohttp import web
 
 FIRST = [f"127.0.0.{i}" for i in range(11, 15)]
 HUB = "127.0.0.20"
 ARTICLE_SITES = [f"127.0.0.{i}" for i in range(21, 25)]
+WAYBACK = "127.0.0.30"  # answers /cdx like the Wayback Machine's CDX API (a capture of every even article)
 
 
 @dataclass
@@ -95,6 +101,45 @@ def redis_server() -> Iterator[str]:
         process.wait(10)
 
 
+def _stopped(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
+
+
+@contextmanager
+def dask_scheduler(folder: Path, workers: int) -> Iterator[str]:
+    """A Dask scheduler on 127.0.0.1 and ``workers`` worker processes (one thread each), started the way a
+    cluster's are (the ``dask scheduler`` / ``dask worker`` commands, a scheduler file between them); the
+    scheduler's address, once every worker has joined."""
+    from distributed import Client
+
+    scheduler_file = folder / "scheduler.json"
+    quiet: dict[str, object] = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    cli = [sys.executable, "-m"]
+    with ExitStack() as stack:
+        scheduler = subprocess.Popen([*cli, "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
+                                      "--no-dashboard", "--scheduler-file", str(scheduler_file)], **quiet)  # type: ignore[call-overload]  # fmt: skip
+        stack.callback(_stopped, scheduler)
+        for _ in range(600):  # the scheduler writes its file once it listens
+            if scheduler_file.is_file() and scheduler_file.stat().st_size:
+                break
+            if scheduler.poll() is not None:
+                raise RuntimeError(f"dask scheduler exited with {scheduler.returncode}")
+            time.sleep(0.05)
+        address = str(json.loads(scheduler_file.read_text("utf-8"))["address"])
+        worker = subprocess.Popen([*cli, "distributed.cli.dask_worker", "--scheduler-file", str(scheduler_file),
+                                   "--nworkers", str(workers), "--nthreads", "1", "--host", "127.0.0.1",
+                                   "--no-dashboard"], **quiet)  # type: ignore[call-overload]  # fmt: skip
+        stack.callback(_stopped, worker)
+        with Client(address) as client:
+            client.wait_for_workers(workers, timeout=120)
+        yield address
+
+
 def first_url(u: int, port: int) -> str:
     return f"http://{FIRST[u % len(FIRST)]}:{port}/s/{u}"
 
@@ -122,6 +167,11 @@ def _app(port: int, latency: float, arrivals: Arrivals) -> web.Application:
         site = request.host.rsplit(":", 1)[0]
         arrivals.add(site, request.path)
         await asyncio.sleep(latency)
+        if request.path == "/cdx":
+            target = request.query.get("url", "")
+            u = int(target.rsplit("/", 1)[-1]) if target.rsplit("/", 1)[-1].isdigit() else 1
+            line = f"key 2024010{u % 9 + 1}120000 {target} text/html 200 DIGEST{u} 100\n"
+            return web.Response(text=line if u % 2 == 0 else "", content_type="text/plain")
         step, _, ident = request.path.strip("/").partition("/")
         u = int(ident) if ident.isdigit() else -1
         if step == "s":
@@ -148,7 +198,7 @@ def fake_web(port: int, latency: float = 0.02) -> Iterator[Arrivals]:
 
     async def start() -> None:
         await runner.setup()
-        for host in [*FIRST, HUB, *ARTICLE_SITES]:
+        for host in [*FIRST, HUB, *ARTICLE_SITES, WAYBACK]:
             await web.TCPSite(runner, host, port).start()
         ready.set()
 

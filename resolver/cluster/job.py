@@ -89,6 +89,7 @@ def connect(scheduler: str | None, local: int | None) -> Iterator[Client]:
     from distributed import Client, LocalCluster
 
     logging.getLogger("distributed").setLevel(logging.WARNING)  # its progress notes are not ours to print
+    logging.getLogger("distributed.shuffle").setLevel(logging.ERROR)  # "shuffle … initialized" is a warning
     if scheduler is not None:
         # A scheduler file (dask scheduler --scheduler-file, dask-mpi) names the address too.
         where = {"scheduler_file": scheduler} if Path(scheduler).is_file() else {"address": scheduler}
