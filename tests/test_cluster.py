@@ -187,6 +187,22 @@ def test_on_a_scheduler_and_again_the_second_run_sends_no_request_for_what_is_an
     assert resolutions_by_key(run_dir) == dict.fromkeys(expected_keys(world.port), 1)
 
 
+@needs_cluster
+def test_the_control_without_the_shared_meter_a_later_hop_site_gets_its_rate_once_per_worker(world: World) -> None:
+    """What the shared meter is for, and proof that the bound above can fail: the same run with each task
+    metering on its own (no Redis) keeps every first-hop site (one task each) within its rate, but the hub
+    behind them, reached from the tasks of both workers at once, gets about twice it."""
+    from resolver.cluster import ClusterSettings, MeterSpec, connect, run_cluster
+
+    settings = ClusterSettings(run_dir=world.root / "run-control", run_id="control", meter=MeterSpec(None, RATE),
+                               allow_hosts=("127.0.0.0/8",), answer_chunk=4)  # fmt: skip
+    with connect(None, 2) as client:
+        run_cluster([str(world.articles)], settings, client, partition_size=3)
+    log = world.arrivals.take()  # type: ignore[attr-defined]
+    assert requests_per_chain(log) == one_request_per_hop(world.port)
+    assert per_site_peak(log)[HUB] > RATE + 1  # measured: 11 (two workers at 5 a second each)
+
+
 def _workers(pid: int) -> list[object]:
     import psutil
 
