@@ -263,7 +263,7 @@ def test_the_command_says_how_to_get_the_extra(monkeypatch: pytest.MonkeyPatch, 
     (tmp_path / "a.txt").write_text("https://example.com/\n", "utf-8")
     result = CliRunner().invoke(app, ["cluster", str(tmp_path / "a.txt"), "--local", "1"])
     assert result.exit_code == 2
-    assert "pip install 'resolver[cluster]'" in result.output
+    assert "pip install -e '.[cluster]'" in result.output
     assert "distributed" in result.output
 
 

@@ -51,7 +51,7 @@ def cluster_command(
     site and resolved, every request start paced per site through Redis (--redis) across all workers;
     answers are kept in --run-dir in Parquet chunks, so a re-run goes on where a killed one stopped. Records
     come out in source order, here (-o, --format) and as Parquet (--parquet). Needs the cluster extra:
-    pip install 'resolver[cluster]'. Exit codes as resolve's.
+    pip install -e '.[cluster]' in the source tree. Exit codes as resolve's.
     Example: resolver cluster /srv/articles --scheduler tcp://head:8786 --redis redis://head:6379/0
     --run-dir /shared/resolver -o resolved.jsonl
     """

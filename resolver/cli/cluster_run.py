@@ -25,7 +25,7 @@ from .output import fail, format_for, write_output
 if TYPE_CHECKING:
     from ..cluster import ClusterOutcome, ClusterSettings
 
-EXTRA = "pip install 'resolver[cluster]'"
+EXTRA = "pip install -e '.[cluster]' in resolver's source tree"
 
 
 @dataclass(frozen=True)
