@@ -9,6 +9,7 @@ import typer
 
 from .. import __version__
 from .archive import archive_command
+from .cluster import cluster_command
 from .exits import EXIT_INPUT
 from .log import error, warn
 from .platforms import platforms_command
@@ -80,5 +81,6 @@ app.command("scan")(scan_command)
 app.command("resolve")(resolve_command)
 app.command("rewrite")(rewrite_command)
 app.command("archive")(archive_command)
+app.command("cluster")(cluster_command)
 app.command("report")(report_command)
 app.command("platforms")(platforms_command)
