@@ -18,7 +18,7 @@ from .output import archive_summary, fail, format_for
 def archive_command(
     sources: opt.SourcesOrUrls = None,
     format: opt.FormatOpt = None,
-    output: opt.OutputOpt = None,
+    output: opt.ArchiveOutputOpt = None,
     resume: opt.ResumeOpt = False,
     urls: opt.UrlsOpt = None,
     column: opt.ColumnOpt = None,

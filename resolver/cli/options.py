@@ -76,14 +76,22 @@ FormatOpt = Annotated[
         show_default=False,
     ),
 ]
-OutputOpt = Annotated[
+_OUTPUT_HELP = (
+    "Write here instead of to stdout: a regular file atomically (temporary file, fsync, rename){}, a device "
+    "or FIFO directly. A failed write exits 2."
+)
+OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help=_OUTPUT_HELP.format(""))]
+ResumableOutputOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", help=_OUTPUT_HELP.format("; with --resume: continued in place"))
+]
+ArchiveOutputOpt = Annotated[
     Path | None,
     typer.Option(
         "--output",
         "-o",
-        help="Write here instead of to stdout: a regular file atomically (temporary file, fsync, rename; with "
-        "--resume, or for archive's jsonl/csv: continued in place), a device or FIFO directly. A failed write "
-        "exits 2.",
+        help="Write here instead of to stdout. jsonl or csv: in place, article by article, each article committed "
+        "once its records are in (a file an interrupted run left is continued, a finished run's replaced); json "
+        "or a table: atomically (temporary file, fsync, rename); a device or FIFO directly. A failed write exits 2.",
     ),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary line.")]

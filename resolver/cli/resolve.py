@@ -13,7 +13,7 @@ from .output import format_for
 def resolve_command(
     sources: opt.SourcesOrUrls = None,
     format: opt.FormatOpt = None,
-    output: opt.OutputOpt = None,
+    output: opt.ResumableOutputOpt = None,
     resume: opt.ResumeOpt = False,
     urls: opt.UrlsOpt = None,
     column: opt.ColumnOpt = None,
