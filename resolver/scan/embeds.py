@@ -51,11 +51,26 @@ def _close_pattern(tag: str) -> re.Pattern[str]:
 
 
 def base_url(root: Any, doc_base: str | None) -> str | None:
-    """The document's base URL: the one it was fetched from, else what the page says of itself."""
-    for xpath in ("//base[@href]/@href", "//link[@rel='canonical']/@href", "//meta[@property='og:url']/@content"):
-        found = root.xpath(xpath)
-        if found and str(found[0]).startswith(("http://", "https://")):
-            return doc_base or str(found[0])
+    """The document's base URL: the one it was fetched from, else what the page says of itself: the
+    first ``<base href>``, else the first canonical ``<link>``, else the first ``og:url``, whichever is
+    first of those to be an http(s) URL. One walk in C over those three tags finds the first of each."""
+    firsts: dict[str, str] = {}
+    for el in root.iter("base", "link", "meta"):
+        tag = el.tag
+        if tag in firsts:
+            continue
+        if tag == "base":
+            value = el.get("href")
+        elif tag == "link":
+            value = el.get("href") if el.get("rel") == "canonical" else None
+        else:
+            value = el.get("content") if el.get("property") == "og:url" else None
+        if value is not None:
+            firsts[tag] = value
+    for tag in ("base", "link", "meta"):
+        value = firsts.get(tag)
+        if value is not None and value.startswith(("http://", "https://")):
+            return doc_base or value
     return doc_base
 
 
