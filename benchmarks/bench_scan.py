@@ -11,11 +11,18 @@ versus urlextract's `find_urls` in a process of its own (if installed: `pip inst
 a large page. Every figure is the median of --repeat interleaved runs after a warm-up round, timed from
 outside the process (start-up and imports included); peak RSS from the kernel. Several --resolver
 executables (e.g. before=/path/to/old/.venv/bin/resolver) are measured side by side in the same run.
+
+Every process runs with compiled bytecode kept (in a temporary PYTHONPYCACHEPREFIX, PYTHONDONTWRITEBYTECODE
+unset), as an installed package has it: a checkout run with PYTHONDONTWRITEBYTECODE=1 would otherwise
+compile the project's own modules on every start and only those, a cost no user pays. After each table,
+each resolver's ratios to the peer and to the floor, by wall time and by CPU time (on a shared machine
+the CPU ratio moves least).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -25,7 +32,23 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
-from harness import Sample, interleave, run_once, table  # noqa: E402
+from harness import Sample, interleave, median, run_once, table  # noqa: E402
+
+
+def ratios(samples: dict[str, list[Sample]], names: list[str], against: list[str]) -> str:
+    """One line per resolver: how many times faster than each of ``against``, by median wall and CPU."""
+    lines = []
+    for name in names:
+        parts = []
+        for other in against:
+            if other not in samples:
+                continue
+            wall = median([s.wall for s in samples[other]]) / median([s.wall for s in samples[name]])
+            cpu = median([s.cpu for s in samples[other]]) / median([s.cpu for s in samples[name]])
+            parts.append(f"{wall:.2f}x {other} (cpu {cpu:.2f}x)")
+        peak = median([s.peak_mib for s in samples[name]])
+        lines.append(f"  {name}: " + ", ".join(parts) + f"; peak {peak:.0f} MiB")
+    return "\n".join(lines)
 
 
 def resolver_executables(specs: list[str]) -> dict[str, str]:
@@ -83,6 +106,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")  # bytecode kept, as an install has it (see above)
         pages_dir = work / "pages"
         pages_dir.mkdir()
         for p in pages:
@@ -94,14 +119,17 @@ def main() -> None:
             return [exe, "scan", *sources, "--format", "jsonl", "-q"]
 
         contenders = {
-            name: (lambda exe=exe: run_once(scan_cmd(exe, str(pages_dir)), stdout=out))
+            name: (lambda exe=exe: run_once(scan_cmd(exe, str(pages_dir)), stdout=out, env=env))
             for name, exe in executables.items()
         }
-        contenders["bs4 + lxml parse"] = lambda: run_once([py, str(HERE / "peers" / "bs4_parse.py"), *copies])
-        contenders["lxml parse (floor)"] = lambda: run_once([py, str(HERE / "peers" / "lxml_parse.py"), *copies])
+        contenders["bs4 + lxml parse"] = lambda: run_once([py, str(HERE / "peers" / "bs4_parse.py"), *copies], env=env)
+        contenders["lxml parse (floor)"] = lambda: run_once(
+            [py, str(HERE / "peers" / "lxml_parse.py"), *copies], env=env
+        )
         samples = interleave(contenders, args.repeat)
         print(f"HTML: {len(pages)} corpus pages, {html_mb:.1f} MB; whole processes, median of {args.repeat}")
         print(table(samples, baseline="bs4 + lxml parse", size=html_mb))
+        print(ratios(samples, list(executables), ["bs4 + lxml parse", "lxml parse (floor)"]))
 
         text_files = sorted((args.corpus / "text").glob("*"))
         seed_dir = ROOT.parent / "shared" / "seed"
@@ -125,17 +153,18 @@ def main() -> None:
         ):
             mb = sum(Path(f).stat().st_size for f in files) / 1e6
             text_contenders = {
-                name: (lambda exe=exe, files=files: run_once(scan_cmd(exe, *files), stdout=out))
+                name: (lambda exe=exe, files=files: run_once(scan_cmd(exe, *files), stdout=out, env=env))
                 for name, exe in executables.items()
             }
             if have_urlextract:
                 text_contenders["urlextract"] = lambda files=files: run_once(
-                    [py, str(HERE / "peers" / "urlextract_find.py"), *files], stdout=out
+                    [py, str(HERE / "peers" / "urlextract_find.py"), *files], stdout=out, env=env
                 )
             text_samples = interleave(text_contenders, args.repeat)
             print(f"\ntext, {title}: {len(files)} files, {mb:.2f} MB")
             base = "urlextract" if have_urlextract else next(iter(text_contenders))
             print(table(text_samples, baseline=base, size=mb))
+            print(ratios(text_samples, list(executables), [base] if have_urlextract else []))
 
         if args.big_mb:
             page = work / "big.html"
@@ -143,11 +172,12 @@ def main() -> None:
             mb = page.stat().st_size / 1e6
             big: dict[str, Callable[[], Sample]] = {}
             for name, exe in executables.items():
-                big[name] = lambda exe=exe: run_once(scan_cmd(exe, str(page)), stdout=out)
-            big["bs4 + lxml parse"] = lambda: run_once([py, str(HERE / "peers" / "bs4_parse.py"), str(page)])
+                big[name] = lambda exe=exe: run_once(scan_cmd(exe, str(page)), stdout=out, env=env)
+            big["bs4 + lxml parse"] = lambda: run_once([py, str(HERE / "peers" / "bs4_parse.py"), str(page)], env=env)
             big_samples = interleave(big, max(1, args.repeat // 2))
             print(f"\none synthetic page of {mb:.1f} MB")
             print(table(big_samples, baseline="bs4 + lxml parse", size=mb))
+            print(ratios(big_samples, list(executables), ["bs4 + lxml parse"]))
 
 
 if __name__ == "__main__":

@@ -307,3 +307,32 @@ def test_rewrite_writes_a_whole_url_over_a_bare_url_with_an_entity(tmp_path: Pat
     assert result.stdout_bytes.decode() == original.replace(
         "https://bit.ly/abc?x=1&amp;y=2", "https://www.example.com/report?id=7&amp;page=2"
     )
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        # <base href> first, then the canonical link, then og:url, each the first of its kind
+        (
+            '<meta property="og:url" content="https://og.example/a/"><link rel="canonical" href="https://c.example/a/">'
+            '<base href="https://base.example/a/"><base href="https://second.example/">',
+            "https://base.example/x",
+        ),
+        (
+            '<meta property="og:url" content="https://og.example/a/"><link rel="alternate" href="https://alt.example/">'
+            '<link rel="canonical"><link rel="canonical" href="https://c.example/a/">',
+            "https://c.example/x",
+        ),
+        # a first <base> that is no http(s) URL hands over to the next kind, not to the next <base>
+        (
+            '<base href="/relative/"><base href="https://second.example/">'
+            '<meta property="og:url" content="https://og.example/a/">',
+            "https://og.example/x",
+        ),
+        ('<meta name="og:url" content="https://name.example/">', None),
+    ],
+)
+def test_what_a_page_says_of_its_own_address_joins_its_relative_links(head: str, expected: str | None) -> None:
+    text = f"<html><head>{head}</head><body><article><p>See <a href='/x'>this</a>.</p></article></body></html>"
+    links = [f for f in scan(Document(source="page.html", text=text, kind="html")) if isinstance(f, Link)]
+    assert [link.url for link in links] == ([expected] if expected else [])

@@ -9,7 +9,7 @@ from functools import lru_cache
 from urllib.parse import SplitResult
 
 from . import bluesky, facebook, instagram, mastodon, reddit, threads, tiktok, twitter, youtube
-from .base import Embed, Platform, PostRef, split
+from .base import Embed, EmbedForm, Platform, PostRef, split
 
 PLATFORMS: tuple[Platform, ...] = (
     twitter.PLATFORM,
@@ -55,4 +55,4 @@ def canonical_post_url(ref: PostRef) -> str:
     return BY_NAME[ref.platform].canonical_url(ref)
 
 
-__all__ = ["BY_NAME", "PLATFORMS", "Embed", "Platform", "PostRef", "canonical_post_url", "match_post_url"]
+__all__ = ["BY_NAME", "PLATFORMS", "Embed", "EmbedForm", "Platform", "PostRef", "canonical_post_url", "match_post_url"]

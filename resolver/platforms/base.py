@@ -3,7 +3,7 @@
 A platform is data plus three pure functions:
 
 * ``match_url(parts)``: is this URL one of the platform's posts? → :class:`PostRef` or None;
-* ``embed_xpath`` + ``parse_embed(element, base_url)``: the HTML embed markup it recognises;
+* ``embed_forms`` + ``parse_embed(element, base_url)``: the HTML embed markup it recognises;
 * ``canonical_url(ref)``: the platform's canonical form of a post URL.
 
 Fetching metadata lives in :mod:`resolver.enrich` (it needs the network); platforms stay pure so that
@@ -45,6 +45,30 @@ class Embed:
     links: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class EmbedForm:
+    """One shape of a platform's embed markup: the elements of ``tag`` (``*``: any) for which the XPath
+    predicate ``test`` holds (no ``position()``: it is also asked of one element at a time).
+
+    The scanner finds a form one of two ways, both in C. A form with ``markers`` (substrings without which
+    a page cannot hold it, matched as written: embed code writes its names in lower case) is one query
+    over the tree, run only on a page whose text holds one of them. A form without is tested on each
+    element of its tag, found by one walk for every such form: so its tag must be one that pages hold few
+    of (``iframe``, ``blockquote``, ``amp-*``), never ``*``."""
+
+    tag: str
+    test: str = ""
+    markers: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.tag == "*" and not self.markers:
+            raise ValueError(f"an embed form of any element needs markers: {self.test}")
+
+    @property
+    def xpath(self) -> str:
+        return f"//{self.tag}[{self.test}]" if self.test else f"//{self.tag}"
+
+
 @dataclass(frozen=True)
 class Platform:
     name: str
@@ -54,10 +78,7 @@ class Platform:
     # The hosts (without "www.") whose URLs can be this platform's posts; None = any host (Mastodon).
     hosts: frozenset[str] | None
     canonical_url: Callable[[PostRef], str]
-    embed_xpath: str = ""
-    # Substrings without which the page cannot hold this platform's embed: a C-speed check that saves
-    # evaluating the XPath on pages that cannot match.
-    embed_markers: tuple[str, ...] = ()
+    embed_forms: tuple[EmbedForm, ...] = ()
     parse_embed: Callable[[HtmlElement, str | None], Embed | None] | None = None
     # Hugo / Jekyll style shortcodes in Markdown: name → function(attrs) → Embed
     shortcodes: dict[str, Callable[[dict[str, str]], Embed | None]] = field(default_factory=dict)

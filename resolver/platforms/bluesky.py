@@ -9,6 +9,7 @@ from urllib.parse import SplitResult, urlencode
 from ..models import Media, PostMeta
 from .base import (
     Embed,
+    EmbedForm,
     HtmlElement,
     Platform,
     PostRef,
@@ -195,11 +196,12 @@ PLATFORM = Platform(
     match_url=match_url,
     hosts=frozenset({"bsky.app", "staging.bsky.app", "embed.bsky.app"}),
     canonical_url=canonical_url,
-    embed_xpath="//blockquote[@data-bluesky-uri] | "
-    "//blockquote[contains(@class, 'bluesky-embed')] | "
-    "//iframe[contains(@src, 'embed.bsky.app/embed/')]",
+    embed_forms=(
+        EmbedForm("blockquote", "@data-bluesky-uri"),
+        EmbedForm("blockquote", "contains(@class, 'bluesky-embed')"),
+        EmbedForm("iframe", "contains(@src, 'embed.bsky.app/embed/')"),
+    ),
     parse_embed=parse_embed,
-    embed_markers=("bluesky", "bsky"),
     shortcodes={"bluesky": _shortcode, "bsky": _shortcode},
     fetch=fetch,
 )

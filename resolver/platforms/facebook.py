@@ -7,6 +7,7 @@ from urllib.parse import SplitResult, urlencode
 
 from .base import (
     Embed,
+    EmbedForm,
     HtmlElement,
     Platform,
     PostRef,
@@ -133,9 +134,15 @@ PLATFORM = Platform(
     hosts=_HOSTS,
     canonical_url=canonical_url,
     fetch=fetch,
-    embed_xpath="//*[contains(@class, 'fb-post') or "
-    "contains(@class, 'fb-video')][@data-href] | //amp-facebook[@data-href] | "
-    "//iframe[@*[contains(., 'facebook.com/plugins/post.php') or contains(., 'facebook.com/plugins/video.php')]]",
+    embed_forms=(
+        EmbedForm(
+            "*", "(contains(@class, 'fb-post') or contains(@class, 'fb-video')) and @data-href", ("fb-post", "fb-video")
+        ),
+        EmbedForm("amp-facebook", "@data-href"),
+        EmbedForm(
+            "iframe",
+            "@*[contains(., 'facebook.com/plugins/post.php') or contains(., 'facebook.com/plugins/video.php')]",
+        ),
+    ),
     parse_embed=parse_embed,
-    embed_markers=("fb-post", "fb-video", "facebook.com/plugins", "amp-facebook"),
 )

@@ -7,6 +7,7 @@ from urllib.parse import SplitResult, urlencode
 
 from .base import (
     Embed,
+    EmbedForm,
     HtmlElement,
     Platform,
     PostRef,
@@ -184,10 +185,15 @@ PLATFORM = Platform(
     hosts=_HOSTS,
     canonical_url=canonical_url,
     fetch=fetch,
-    embed_xpath="//blockquote[contains(@class, 'instagram-media')] | "
-    "//amp-instagram | //iframe[contains(@src, 'instagram.com/p/') or contains(@src, 'instagram.com/reel/')"
-    " or contains(@src, 'instagram.com/tv/')]",
+    embed_forms=(
+        EmbedForm("blockquote", "contains(@class, 'instagram-media')"),
+        EmbedForm("amp-instagram"),
+        EmbedForm(
+            "iframe",
+            "contains(@src, 'instagram.com/p/') or contains(@src, 'instagram.com/reel/')"
+            " or contains(@src, 'instagram.com/tv/')",
+        ),
+    ),
     parse_embed=parse_embed,
-    embed_markers=("instagram",),
     shortcodes={"instagram": _shortcode},
 )

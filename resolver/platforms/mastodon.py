@@ -9,6 +9,7 @@ from urllib.parse import SplitResult, urlencode
 from ..models import Media, PostMeta
 from .base import (
     Embed,
+    EmbedForm,
     HtmlElement,
     Platform,
     PostRef,
@@ -178,8 +179,10 @@ PLATFORM = Platform(
     hosts=None,
     canonical_url=canonical_url,
     fetch=fetch,
-    embed_xpath="//*[contains(@class, 'mastodon-embed')] | //iframe[re:test(@src, '/@[^/]+/[0-9]+/embed')]",
+    embed_forms=(
+        EmbedForm("*", "contains(@class, 'mastodon-embed')", ("mastodon-embed",)),
+        EmbedForm("iframe", "re:test(@src, '/@[^/]+/[0-9]+/embed')"),
+    ),
     parse_embed=parse_embed,
-    embed_markers=("/embed",),
     shortcodes={"mastodon": _shortcode, "stoot": _shortcode, "toot": _shortcode},
 )

@@ -7,6 +7,7 @@ from urllib.parse import SplitResult, urlencode
 
 from .base import (
     Embed,
+    EmbedForm,
     HtmlElement,
     Platform,
     PostRef,
@@ -68,9 +69,10 @@ PLATFORM = Platform(
     hosts=_HOSTS,
     canonical_url=canonical_url,
     fetch=fetch,
-    embed_xpath="//blockquote[contains(@class, 'reddit-embed-bq') or "
-    "contains(@class, 'reddit-card')] | "
-    "//iframe[contains(@src, 'embed.reddit.com/r/') or contains(@src, 'redditmedia.com/r/')] | //amp-reddit",
+    embed_forms=(
+        EmbedForm("blockquote", "contains(@class, 'reddit-embed-bq') or contains(@class, 'reddit-card')"),
+        EmbedForm("iframe", "contains(@src, 'embed.reddit.com/r/') or contains(@src, 'redditmedia.com/r/')"),
+        EmbedForm("amp-reddit"),
+    ),
     parse_embed=parse_embed,
-    embed_markers=("reddit",),
 )

@@ -7,6 +7,7 @@ from urllib.parse import SplitResult, urlencode
 
 from .base import (
     Embed,
+    EmbedForm,
     HtmlElement,
     Platform,
     PostRef,
@@ -73,7 +74,6 @@ PLATFORM = Platform(
     hosts=frozenset({"threads.net", "threads.com"}),
     canonical_url=canonical_url,
     fetch=fetch,
-    embed_xpath="//blockquote[contains(@class, 'text-post-media')]",
+    embed_forms=(EmbedForm("blockquote", "contains(@class, 'text-post-media')"),),
     parse_embed=parse_embed,
-    embed_markers=("text-post-media",),
 )

@@ -8,6 +8,7 @@ from urllib.parse import SplitResult, urlencode
 
 from .base import (
     Embed,
+    EmbedForm,
     HtmlElement,
     Platform,
     PostRef,
@@ -106,8 +107,10 @@ PLATFORM = Platform(
     hosts=_HOSTS,
     canonical_url=canonical_url,
     fetch=fetch,
-    embed_xpath="//blockquote[contains(@class, 'tiktok-embed')] | //amp-tiktok"
-    " | //iframe[contains(@src, 'tiktok.com/embed') or contains(@src, 'tiktok.com/player/v1/')]",
+    embed_forms=(
+        EmbedForm("blockquote", "contains(@class, 'tiktok-embed')"),
+        EmbedForm("amp-tiktok"),
+        EmbedForm("iframe", "contains(@src, 'tiktok.com/embed') or contains(@src, 'tiktok.com/player/v1/')"),
+    ),
     parse_embed=parse_embed,
-    embed_markers=("tiktok",),
 )

@@ -12,6 +12,7 @@ from ..errors import FetchError
 from ..models import Media, PostMeta
 from .base import (
     Embed,
+    EmbedForm,
     HtmlElement,
     Platform,
     PostRef,
@@ -501,21 +502,26 @@ PLATFORM = Platform(
     match_url=match_url,
     hosts=HOSTS,
     canonical_url=canonical_url,
-    embed_xpath=" | ".join(
-        [
-            f"//*[{_TWEET_CLASS.format('twitter-tweet')}]",
-            f"//*[{_TWEET_CLASS.format('twitter-video')}]",
-            "//amp-twitter",
-            "//*[@data-tweet-id]",
-            "//iframe[contains(@src, 'twitter.com/embed/Tweet.html') or contains(@src, 'twitter.com/embed/index.html')"
-            " or contains(@src, 'twitframe.com/show')]",
-            f"//div[{_TWEET_CLASS.format('tweet')}][contains(concat(' ', normalize-space(@class), ' '), ' tweet ')]"
-            f"[@data-attrs or .//*[{_TWEET_CLASS.format('tweet-text')} or {_TWEET_CLASS.format('tweet-author')}]]",
-            "//blockquote[not(@class)][.//a[contains(@href, '/status/')]][contains(., '(@')]",
-        ]
+    embed_forms=(
+        EmbedForm("*", _TWEET_CLASS.format("twitter-tweet"), ("twitter-tweet",)),
+        EmbedForm("*", _TWEET_CLASS.format("twitter-video"), ("twitter-video",)),
+        EmbedForm("amp-twitter"),
+        EmbedForm("*", "@data-tweet-id", ("data-tweet-id",)),
+        EmbedForm(
+            "iframe",
+            "contains(@src, 'twitter.com/embed/Tweet.html') or contains(@src, 'twitter.com/embed/index.html')"
+            " or contains(@src, 'twitframe.com/show')",
+        ),
+        # a div classed "tweet" is common; one that holds a tweet's parts is not (its markers are those parts)
+        EmbedForm(
+            "div",
+            f"{_TWEET_CLASS.format('tweet')} and contains(concat(' ', normalize-space(@class), ' '), ' tweet ')"
+            f" and (@data-attrs or .//*[{_TWEET_CLASS.format('tweet-text')} or {_TWEET_CLASS.format('tweet-author')}])",
+            ("data-attrs", "tweet-text", "tweet-author"),
+        ),
+        EmbedForm("blockquote", "not(@class) and .//a[contains(@href, '/status/')] and contains(., '(@')"),
     ),
     parse_embed=parse_embed,
-    embed_markers=("twitter", "tweet", "Tweet", "(@"),
     shortcodes={"tweet": _shortcode, "x": _shortcode, "twitter": _shortcode},
     fetch=fetch,
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import SplitResult, urlencode
 
-from .base import Embed, HtmlElement, Platform, PostRef, absolute, host_of, query_value, split
+from .base import Embed, EmbedForm, HtmlElement, Platform, PostRef, absolute, host_of, query_value, split
 from .http import FetchContext, Fetched, oembed, tries
 
 _HOSTS = frozenset({"youtube.com", "m.youtube.com", "music.youtube.com", "youtube-nocookie.com"})
@@ -79,10 +79,17 @@ PLATFORM = Platform(
     fetch=fetch,
     # iframes by any attribute (src, or data-src… of a lazy loader), and placeholders that keep the embed URL
     # in a data-* attribute until clicked (WP Rocket's div.rll-youtube-player and its kin)
-    embed_xpath="//iframe[@*[contains(., 'youtube.com/embed/') or contains(., 'youtube-nocookie.com/embed/')]]"
-    " | //*[not(self::a)][@data-src[contains(., 'youtube.com/embed/') or contains(., 'youtube-nocookie.com/embed/')]]"
-    " | //amp-youtube | //lite-youtube",
+    embed_forms=(
+        EmbedForm("iframe", "@*[contains(., 'youtube.com/embed/') or contains(., 'youtube-nocookie.com/embed/')]"),
+        EmbedForm(
+            "*",
+            "not(self::a)"
+            " and @data-src[contains(., 'youtube.com/embed/') or contains(., 'youtube-nocookie.com/embed/')]",
+            ("youtube.com/embed/", "youtube-nocookie.com/embed/"),
+        ),
+        EmbedForm("amp-youtube"),
+        EmbedForm("lite-youtube"),
+    ),
     parse_embed=parse_embed,
-    embed_markers=("youtube",),
     shortcodes={"youtube": _shortcode},
 )

@@ -51,11 +51,26 @@ def _close_pattern(tag: str) -> re.Pattern[str]:
 
 
 def base_url(root: Any, doc_base: str | None) -> str | None:
-    """The document's base URL: the one it was fetched from, else what the page says of itself."""
-    for xpath in ("//base[@href]/@href", "//link[@rel='canonical']/@href", "//meta[@property='og:url']/@content"):
-        found = root.xpath(xpath)
-        if found and str(found[0]).startswith(("http://", "https://")):
-            return doc_base or str(found[0])
+    """The document's base URL: the one it was fetched from, else what the page says of itself: the
+    first ``<base href>``, else the first canonical ``<link>``, else the first ``og:url``, whichever is
+    first of those to be an http(s) URL. One walk in C over those three tags finds the first of each."""
+    firsts: dict[str, str] = {}
+    for el in root.iter("base", "link", "meta"):
+        tag = el.tag
+        if tag in firsts:
+            continue
+        if tag == "base":
+            value = el.get("href")
+        elif tag == "link":
+            value = el.get("href") if el.get("rel") == "canonical" else None
+        else:
+            value = el.get("content") if el.get("property") == "og:url" else None
+        if value is not None:
+            firsts[tag] = value
+    for tag in ("base", "link", "meta"):
+        value = firsts.get(tag)
+        if value is not None and value.startswith(("http://", "https://")):
+            return doc_base or value
     return doc_base
 
 
@@ -67,23 +82,78 @@ class _EmbedElement:
     stop: Any = None  # for an embed cut short (see ``_left_open``): the child its span ends before
 
 
+class _Forms:
+    """The registry's embed forms, compiled once (see ``EmbedForm``): the queries of the forms with
+    markers, and for the forms without, the tags to walk and each tag's tests in registry order."""
+
+    def __init__(self, platforms: Iterable[Platform]) -> None:
+        self.rank: dict[str, int] = {}  # by name: a Platform is not hashable
+        self.queries: list[tuple[Platform, tuple[str, ...], lxml.etree.XPath]] = []
+        tests: dict[str, list[tuple[Platform, str]]] = {}
+        for rank, platform in enumerate(platforms):
+            self.rank[platform.name] = rank
+            for form in platform.embed_forms:
+                if form.markers:
+                    self.queries.append((platform, form.markers, lxml.etree.XPath(form.xpath, namespaces=_NS)))
+                else:
+                    tests.setdefault(form.tag, []).append((platform, form.test))
+        self.tags = tuple(tests)
+        # per tag: one test that any of its forms holds (most iframes and blockquotes hold no embed),
+        # then each form's own, to say whose it is
+        self.any: dict[str, lxml.etree.XPath] = {}
+        self.each: dict[str, list[tuple[Platform, lxml.etree.XPath]]] = {}
+        for tag, forms in tests.items():
+            if any(not test for _, test in forms):
+                self.any[tag] = lxml.etree.XPath("true()")
+            else:
+                self.any[tag] = lxml.etree.XPath(
+                    "boolean(self::node()[" + " or ".join(f"({test})" for _, test in forms) + "])", namespaces=_NS
+                )
+            self.each[tag] = [
+                (platform, lxml.etree.XPath(f"boolean(self::node()[{test}])" if test else "true()", namespaces=_NS))
+                for platform, test in forms
+            ]
+
+
+_FORMS = _Forms(PLATFORMS)
+
+
+def form_hits(root: Any, text: str) -> dict[Any, Platform]:
+    """Every element one of the registry's embed forms takes, in document order, with the platform whose
+    form it is (the first in the registry, where two take the same element)."""
+    forms = _FORMS
+    found: dict[Any, Platform] = {}
+    for el in root.iter(*forms.tags):  # one walk in C for every form led by its tag
+        tag = el.tag
+        if not forms.any[tag](el):
+            continue
+        for platform, test in forms.each[tag]:
+            if test(el):
+                found[el] = platform
+                break
+    in_order = True  # the walk gives document order; a query's hits among them need sorting
+    for platform, markers, query in forms.queries:
+        if not any(marker in text for marker in markers):
+            continue
+        rank = forms.rank[platform.name]
+        for el in query(root):
+            known = found.get(el)
+            if known is None:
+                found[el] = platform
+                in_order = False
+            elif forms.rank[known.name] > rank:
+                found[el] = platform
+    if in_order:
+        return found
+    return {el: found[el] for el in root.iter(*{el.tag for el in found}) if el in found}
+
+
 def _embed_elements(root: Any, text: str, smap: SourceMap) -> list[_EmbedElement]:
     """Every embed root, outermost only per platform, in document order; an embed blockquote left open
     yields to the one it swallowed (see ``_left_open``)."""
-    found: dict[Any, Platform] = {}
-    platforms_hit = 0
-    for platform in PLATFORMS:
-        if not platform.embed_xpath or not any(marker in text for marker in platform.embed_markers):
-            continue
-        hits = root.xpath(platform.embed_xpath, namespaces=_NS)
-        platforms_hit += bool(hits)
-        for el in hits:
-            found.setdefault(el, platform)
-    # XPath returns document order per platform; only a mix of platforms needs a walk to interleave.
-    ordered = list(found) if platforms_hit <= 1 else [el for el in root.iter() if el in found]
+    found = form_hits(root, text)
     chosen: dict[Any, _EmbedElement] = {}
-    for el in ordered:
-        platform = found[el]
+    for el, platform in found.items():
         outer = next((a for a in el.iterancestors() if a in chosen and found[a] is platform), None)
         if outer is not None:
             cut = chosen[outer]

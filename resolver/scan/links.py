@@ -230,7 +230,15 @@ def _ipv6_ok(literal: str) -> bool:
     return True
 
 
+_MEMO_HOST = 253  # the longest DNS name: longer (hostile) hosts are judged afresh, never held
+
+
 def _host_ok(host: str, *, has_scheme: bool) -> bool:
+    # Pure, and asked of the same few hosts over and over (t.co, bit.ly, the site's own): each once.
+    return _judged_host(host, has_scheme) if len(host) <= _MEMO_HOST else _judge_host(host, has_scheme)
+
+
+def _judge_host(host: str, has_scheme: bool) -> bool:
     if host.startswith("["):
         return has_scheme and _ipv6_ok(host)
     if has_scheme:
@@ -254,6 +262,9 @@ def _host_ok(host: str, *, has_scheme: bool) -> bool:
         return True
     # With a scheme, an ASCII host may use a TLD the list does not know yet (example.invalid, intranets).
     return has_scheme and host.isascii() and len(tld) >= 2 and tld.isalpha()
+
+
+_judged_host = lru_cache(maxsize=1 << 14)(_judge_host)
 
 
 _ASCII_RUN = re.compile(r"[A-Za-z0-9]+")
