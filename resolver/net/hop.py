@@ -78,6 +78,26 @@ async def fetch_once(
     target = guard_of(client, allow_private=allow_private).judge(url)
     if not paced:
         await meter_of(client).acquire(target.url)
+    return await fetch_judged(
+        client, url, target, method=method, max_body=max_body, read_body=read_body, headers=headers,
+        content=content, limit=limit,
+    )  # fmt: skip
+
+
+async def fetch_judged(
+    client: Client,
+    url: str,
+    target: Target,
+    *,
+    method: str = "GET",
+    max_body: int = 262_144,
+    read_body: Callable[[HopResponse], bool] | None = None,
+    headers: dict[str, str] | None = None,
+    content: bytes | None = None,
+    limit: float | None = None,
+) -> HopResponse:
+    """:func:`fetch_once` for a URL the client's guard has judged already: ``target`` is what the guard's
+    ``judge(url)`` returned (a hop that is retried is judged once, not once an attempt). No rate meter."""
     seconds = request_seconds(client) if limit is None else min(limit, request_seconds(client))
     work = _fetch_once(client, url, target, method, max_body, read_body, headers, content)
     try:
