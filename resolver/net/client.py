@@ -39,7 +39,7 @@ class Session:
     time one request may take as a whole, the address guard's rules and the rate meter every request
     start asks first. ``async with`` it (or ``aclose`` it) to close the transport."""
 
-    __slots__ = ("_sent", "guard", "headers", "meter", "seconds", "timeout", "transport")
+    __slots__ = ("_seam_timeout", "_sent", "guard", "headers", "meter", "seconds", "timeout", "transport")
 
     def __init__(
         self,
@@ -57,6 +57,10 @@ class Session:
         self.seconds = seconds  # one request as a whole: connect, headers and the capped body
         # What the transport is told; the whole request is bounded above this by fetch_once.
         self.timeout = httpx.Timeout(seconds, connect=min(seconds, 10.0)).as_dict()
+        # The aiohttp transport is told the connect limit only: every request it sends is bounded as a whole
+        # by fetch_once's limit, and a read limit (re-armed by aiohttp on every chunk) adds nothing under it
+        # but a timer per chunk.
+        self._seam_timeout = {"connect": self.timeout["connect"]}
         self._sent: dict[str, httpx.Headers] = {}  # host → the headers a plain request to it sends
 
     async def send(
@@ -74,7 +78,8 @@ class Session:
         self, method: str, target: Target, headers: dict[str, str] | None = None, content: bytes | None = None
     ) -> Answer:
         """The answer to one request for ``target`` (a URL as the guard judged it), its body not yet read.
-        ``headers`` replace the Session's headers of the same names for this request."""
+        ``headers`` replace the Session's headers of the same names for this request. The caller bounds the
+        whole request in time (:func:`~resolver.net.hop.fetch_once` does)."""
         transport = self.transport
         if not isinstance(transport, AiohttpSeam):
             return HttpxAnswer(await self.send(method, target.url, headers, content))
@@ -92,7 +97,7 @@ class Session:
                 if len(self._sent) >= 4096:
                     self._sent.clear()
                 self._sent[target.authority] = sent  # shared by the answers: read-only
-        return await transport.open(method, target.url, wire, content, self.timeout, sent)
+        return await transport.open(method, target.url, wire, content, self._seam_timeout, sent)
 
     async def aclose(self) -> None:
         await self.transport.aclose()
