@@ -103,6 +103,35 @@ def read_loop(out: Path) -> dict[str, tuple[str, str]]:
     return results
 
 
+def figures(samples: dict[str, list[Sample]], *, floor: float, links: int, requests: dict[str, float],
+            wrong: dict[str, int]) -> str:  # fmt: skip
+    """Each resolver contender's figures, each beside its baseline or peer and the ratio (one row a figure):
+    wall against the floor, links/s and CPU against the bare aiohttp loop, wall against minet's CLI."""
+    wall = {name: median([s.wall for s in runs]) for name, runs in samples.items()}
+    cpu = {name: median([s.cpu for s in runs]) for name, runs in samples.items()}
+    loop, minet = "bare aiohttp loop", "minet CLI"
+    rows = [f"{'figure':50} {'value':>9} {'baseline':>26} {'ratio':>8}"]
+    for name in (n for n in samples if n.startswith("resolver")):
+        rows.append(name)
+        rows.append(f"  {'wall s / floor (lower is better)':48} {wall[name]:9.3f} {'floor ' + f'{floor:.3f}':>26} "
+                    f"{wall[name] / floor:7.2f}x")  # fmt: skip
+        if loop in wall:
+            ours, theirs = links / wall[name], links / wall[loop]
+            rows.append(f"  {'links/s / bare aiohttp loop (higher is better)':48} {ours:9.0f} "
+                        f"{'aiohttp ' + f'{theirs:.0f}':>26} {ours / theirs:7.2f}x")  # fmt: skip
+            rows.append(f"  {'cpu s / bare aiohttp loop (lower is better)':48} {cpu[name]:9.2f} "
+                        f"{'aiohttp ' + f'{cpu[loop]:.2f}':>26} {cpu[name] / cpu[loop]:7.2f}x")  # fmt: skip
+        if minet in wall:
+            rows.append(f"  {'wall s / minet CLI (lower is better)':48} {wall[name]:9.3f} "
+                        f"{'minet ' + f'{wall[minet]:.3f}':>26} {wall[name] / wall[minet]:7.2f}x")  # fmt: skip
+        for other in (n for n in samples if n.startswith("resolver") and n != name):
+            rows.append(f"  {'wall s / ' + other:48} {wall[name]:9.3f} {f'{wall[other]:.3f}':>26} "
+                        f"{wall[name] / wall[other]:7.2f}x")  # fmt: skip
+        rows.append(f"  {'requests per link':48} {requests[name]:9.2f} {'':>26} {'':>8}")
+        rows.append(f"  {'distinct links wrong':48} {wrong[name]:9d} {'':>26} {'':>8}")
+    return "\n".join(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--links", type=int, default=1000)
@@ -183,6 +212,8 @@ def main() -> None:
             wall = median([s.wall for s in runs])
             print(f"{name:34} {args.links / wall:8.0f} {wall / floor:8.2f} {requests[name]:8.2f}  {wrong[name]}")
         print("(the aiohttp loop follows HTTP redirects only: it is expected to get the 2 % meta-refresh wrong)")
+        print()
+        print(figures(samples, floor=floor, links=args.links, requests=requests, wrong=wrong))
         shutil.rmtree(work, ignore_errors=True)
     finally:
         server.terminate()

@@ -9,8 +9,10 @@ its decoded size), or a :class:`~resolver.errors.FetchError` naming the real cau
 One module a role:
 
 * ``client`` — :class:`Session` and :func:`make_client`: default headers, one request's time limit, the
-  guard's rules; requests go to the transport through httpx's public transport interface.
-* ``transport`` — the default transport: httpx-aiohttp with the guard on DNS answers and sockets.
+  guard's rules; requests go straight to the default aiohttp transport, or to any other through httpx's
+  public transport interface.
+* ``transport`` — the default transport: one aiohttp session, the guard on DNS answers and sockets.
+* ``answer`` — what one request answered (status, headers, the raw body stream), from either.
 * ``guard`` — :class:`AddressGuard`: what may be reached, judged on the URL as a browser parses it.
 * ``hop`` — :func:`fetch_once`: one request, redirects off, under one time limit, its body capped.
 * ``bodies`` — decoding a body within a cap on its decoded size (compression bombs refused).

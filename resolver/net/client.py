@@ -1,8 +1,10 @@
 """The client: a :class:`Session` of ours, made by :func:`make_client`, or an ``httpx.AsyncClient`` a caller brings.
 
-A Session hands each request straight to its transport (``handle_async_request`` with a built
-``httpx.Request``: httpx's public transport interface). One hop needs no auth flow, no redirect loop, no
-cookie jar and no base URL, and httpx's client layer cost as much CPU per request as aiohttp itself
+A Session hands each request straight to its transport: to the default aiohttp one as method, URL and
+headers (:meth:`Session.open`, no httpx objects built), to any other through httpx's public transport
+interface (``handle_async_request`` with a built ``httpx.Request``: a cassette, ``httpx.MockTransport``).
+One hop needs no auth flow, no redirect loop, no cookie jar and no base URL, and httpx's client layer, then
+its request and response objects, each cost about as much CPU per request as aiohttp itself
 (benchmarks/bench_resolve.py). A Session has no cookie jar at all: cookies set by one stranger's site must
 not travel with the next link (resolve/hops.py carries cookies within one redirect chain, which is what
 cookie-checking redirectors need).
@@ -22,10 +24,11 @@ from typing import Any, TypeAlias
 import httpx
 
 from .. import __version__, defaults
+from .answer import Answer, HttpxAnswer
 from .bodies import ACCEPT_ENCODING
-from .guard import AddressGuard
+from .guard import AddressGuard, Target
 from .rates import LocalRateMeter, RateMeter, Unmetered
-from .transport import aiohttp_transport
+from .transport import AiohttpSeam, aiohttp_transport
 
 USER_AGENT = f"resolver/{__version__} (+https://pypi.org/project/resolver/)"
 Header = tuple[str, str]
@@ -36,7 +39,7 @@ class Session:
     time one request may take as a whole, the address guard's rules and the rate meter every request
     start asks first. ``async with`` it (or ``aclose`` it) to close the transport."""
 
-    __slots__ = ("guard", "headers", "meter", "seconds", "timeout", "transport")
+    __slots__ = ("_seam_timeout", "_sent", "guard", "headers", "meter", "seconds", "timeout", "transport")
 
     def __init__(
         self,
@@ -54,6 +57,11 @@ class Session:
         self.seconds = seconds  # one request as a whole: connect, headers and the capped body
         # What the transport is told; the whole request is bounded above this by fetch_once.
         self.timeout = httpx.Timeout(seconds, connect=min(seconds, 10.0)).as_dict()
+        # The aiohttp transport is told the connect limit only: every request it sends is bounded as a whole
+        # by fetch_once's limit, and a read limit (re-armed by aiohttp on every chunk) adds nothing under it
+        # but a timer per chunk.
+        self._seam_timeout = {"connect": self.timeout["connect"]}
+        self._sent: dict[str, httpx.Headers] = {}  # host → the headers a plain request to it sends
 
     async def send(
         self, method: str, url: str, headers: dict[str, str] | None = None, content: bytes | None = None
@@ -65,6 +73,31 @@ class Session:
         response = await self.transport.handle_async_request(request)
         response.request = request  # a transport need not set it (httpx.MockTransport does not)
         return response
+
+    async def open(
+        self, method: str, target: Target, headers: dict[str, str] | None = None, content: bytes | None = None
+    ) -> Answer:
+        """The answer to one request for ``target`` (a URL as the guard judged it), its body not yet read.
+        ``headers`` replace the Session's headers of the same names for this request. The caller bounds the
+        whole request in time (:func:`~resolver.net.hop.fetch_once` does)."""
+        transport = self.transport
+        if not isinstance(transport, AiohttpSeam):
+            return HttpxAnswer(await self.send(method, target.url, headers, content))
+        merged = self.headers if not headers else merge(self.headers, headers.items())
+        # The Host header first, as httpx.Request puts it: the request on the wire and in a WARC request
+        # record stays what it was when httpx built it.
+        wire = [("host", target.authority), *merged]
+        if content:
+            wire.append(("content-length", str(len(content))))
+        plain = not headers and not content
+        sent = self._sent.get(target.authority) if plain else None
+        if sent is None:
+            sent = httpx.Headers(wire)
+            if plain:
+                if len(self._sent) >= 4096:
+                    self._sent.clear()
+                self._sent[target.authority] = sent  # shared by the answers: read-only
+        return await transport.open(method, target.url, wire, content, self._seam_timeout, sent)
 
     async def aclose(self) -> None:
         await self.transport.aclose()
@@ -146,6 +179,15 @@ async def send(
     own = [("accept-encoding", ACCEPT_ENCODING), *(headers.items() if headers else ())]
     request = httpx.Request(method, url, headers=merge(client.headers.multi_items(), own), content=content)
     return await client.send(request, stream=True, follow_redirects=False)
+
+
+async def open_answer(
+    client: Client, method: str, target: Target, headers: dict[str, str] | None = None, content: bytes | None = None
+) -> Answer:
+    """``client``'s answer to one request for ``target``, redirects off, its body not yet read."""
+    if isinstance(client, Session):
+        return await client.open(method, target, headers, content)
+    return HttpxAnswer(await send(client, method, target.url, headers, content))
 
 
 def meter_of(client: Client) -> RateMeter:

@@ -38,6 +38,8 @@ def failure_of(exc: BaseException, target: Target) -> FetchError:
     place = where(target)
     chain = _chain(exc)
     names = {type(e).__name__ for e in chain}
+    if names & {"InvalidURL", "InvalidUrlClientError"}:  # aiohttp's URL parser declined what the guard accepted
+        return BlockedError(f"refused: not a valid URL: {target.url[:120]}")
     texts = [t for e in chain if (t := _one_line(e))]
     detail = texts[-1] if texts else type(exc).__name__
 

@@ -88,6 +88,7 @@ class Target:
     host: str  # a domain (ASCII, lower case) or an address (IPv6 without brackets)
     port: int
     ip: IPAddress | None  # the host, when it is an address
+    authority: str = ""  # host and non-default port as serialised, what a Host header says
 
     @property
     def name(self) -> str:
@@ -130,10 +131,10 @@ def normalise(url: str) -> Target:
         whole.username = ""
         whole.password = ""
         href = whole.href
-    return Target(href.split("#", 1)[0], scheme, host, port, ip)
+    return Target(href.split("#", 1)[0], scheme, host, port, ip, parsed["host"])
 
 
-_ATTRIBUTES = ("href", "hostname", "port", "username", "password")
+_ATTRIBUTES = ("href", "host", "hostname", "port", "username", "password")
 
 
 def _shorten(url: str) -> str:

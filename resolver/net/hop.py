@@ -12,13 +12,14 @@ import asyncio
 import contextlib
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import httpx
 
 from ..errors import FetchError, NetworkError
+from .answer import Answer
 from .bodies import Inflater
-from .client import Client, guard_of, meter_of, request_seconds, send
+from .client import Client, guard_of, meter_of, open_answer, request_seconds
 from .failures import failure_of, is_transport_failure, where
 from .guard import Target
 
@@ -77,6 +78,26 @@ async def fetch_once(
     target = guard_of(client, allow_private=allow_private).judge(url)
     if not paced:
         await meter_of(client).acquire(target.url)
+    return await fetch_judged(
+        client, url, target, method=method, max_body=max_body, read_body=read_body, headers=headers,
+        content=content, limit=limit,
+    )  # fmt: skip
+
+
+async def fetch_judged(
+    client: Client,
+    url: str,
+    target: Target,
+    *,
+    method: str = "GET",
+    max_body: int = 262_144,
+    read_body: Callable[[HopResponse], bool] | None = None,
+    headers: dict[str, str] | None = None,
+    content: bytes | None = None,
+    limit: float | None = None,
+) -> HopResponse:
+    """:func:`fetch_once` for a URL the client's guard has judged already: ``target`` is what the guard's
+    ``judge(url)`` returned (a hop that is retried is judged once, not once an attempt). No rate meter."""
     seconds = request_seconds(client) if limit is None else min(limit, request_seconds(client))
     work = _fetch_once(client, url, target, method, max_body, read_body, headers, content)
     try:
@@ -101,7 +122,7 @@ async def _fetch_once(
 ) -> HopResponse:
     """One request, redirects off. Reads the body only if ``read_body`` says so, and never past the cap."""
     try:
-        response = await send(client, method, target.url, headers, content)
+        answer = await open_answer(client, method, target, headers, content)
     except FetchError:
         raise
     except Exception as exc:
@@ -109,46 +130,44 @@ async def _fetch_once(
             raise
         raise failure_of(exc, target) from exc
     try:
-        sent = response.request.headers if response.request is not None else None
-        head = HopResponse(
-            url, response.status_code, response.headers, request_headers=sent, reason=response.reason_phrase
-        )
+        head = HopResponse(url, answer.status, answer.headers, request_headers=answer.sent, reason=answer.reason)
         if read_body is None or not read_body(head):
             return head
-        declared = response.headers.get("content-length")
+        declared = answer.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > max_body * 64:
-            return replace(head, truncated=True)
+            return HopResponse(url, head.status, head.headers, b"", True, head.request_headers, head.reason)
         try:
-            body, truncated = await _read_capped(response, max_body)
+            body, truncated = await _read_capped(answer, max_body)
         except FetchError:
             raise
         except Exception as exc:
             if not is_transport_failure(exc):
                 raise
             raise failure_of(exc, target) from exc
-        return replace(head, body=body, truncated=truncated)
+        return HopResponse(url, head.status, head.headers, body, truncated, head.request_headers, head.reason)
     finally:
         with contextlib.suppress(Exception):  # closing a broken connection may fail too; the answer stands
-            await response.aclose()
+            await answer.aclose()
 
 
-async def _read_capped(response: httpx.Response, max_body: int) -> tuple[bytes, bool]:
+async def _read_capped(answer: Answer, max_body: int) -> tuple[bytes, bool]:
     """At most ``max_body`` decoded bytes, and whether there was more. Decoding is ours (bounded):
     the raw stream is read and inflated only as far as the cap."""
-    if response.is_stream_consumed:  # built from bytes (a test's MockTransport): already read and decoded
-        return response.content[:max_body], len(response.content) > max_body
+    decoded = answer.decoded
+    if decoded is not None:  # built from bytes (a test's MockTransport): already read and decoded
+        return decoded[:max_body], len(decoded) > max_body
     chunks: list[bytes] = []
     size = 0
-    encoding = response.headers.get("content-encoding")
+    encoding = answer.headers.get("content-encoding")
     if not encoding or encoding.strip().lower() == "identity":  # most pages: nothing to inflate
-        async for raw in response.aiter_raw():
+        async for raw in answer.raw():
             chunks.append(raw)
             size += len(raw)
             if size >= max_body:
                 return b"".join(chunks)[:max_body], True
         return b"".join(chunks), False
     inflater = Inflater(encoding, max_body)
-    async for raw in response.aiter_raw():
+    async for raw in answer.raw():
         chunks.append(inflater.feed(raw))
         if inflater.full:
             return b"".join(chunks), True

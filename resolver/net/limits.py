@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from .. import defaults
+from .sites import host_of
 
 
 @dataclass
@@ -18,18 +16,11 @@ class HostLimiter:
     per_host: int = defaults.PER_HOST
     _semaphores: dict[str, asyncio.Semaphore] = field(default_factory=dict)
 
-    @contextlib.asynccontextmanager
-    async def slot(self, url: str) -> AsyncIterator[None]:
-        host = _host(url)
+    def slot(self, url: str) -> asyncio.Semaphore:
+        """``async with limiter.slot(url):`` holds one of the slots of ``url``'s host (the semaphore itself:
+        no context-manager generator per request)."""
+        host = host_of(url)
         semaphore = self._semaphores.get(host)
         if semaphore is None:
             semaphore = self._semaphores[host] = asyncio.Semaphore(self.per_host)
-        async with semaphore:
-            yield
-
-
-def _host(url: str) -> str:
-    try:
-        return (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return ""
+        return semaphore

@@ -21,8 +21,8 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 
 from .. import defaults
 from ..errors import FetchError, NetworkError, RetryLater
-from .client import Client, meter_of
-from .hop import HopResponse, fetch_once
+from .client import Client, guard_of, meter_of
+from .hop import HopResponse, fetch_judged
 from .timing import Budget
 
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
@@ -150,6 +150,8 @@ async def fetch_with_retry(
     **kwargs: Any,
 ) -> HopResponse:
     """``fetch_once`` under the retry policy. After the last try a retryable status is returned as is.
+    The URL is judged by the client's guard once, before the first attempt (BlockedError), and every
+    attempt goes to what was judged.
 
     ``budget`` is the item's time: each request gets at most what is left of it, each wait is paid from
     it, and no wait is started that it cannot pay for (ItemTimeUp when it is spent). The first attempt
@@ -159,18 +161,19 @@ async def fetch_with_retry(
     if budget is None and policy.deadline is not None:
         budget = Budget(policy.deadline, "one hop")
 
+    target = guard_of(client, allow_private=kwargs.pop("allow_private", False)).judge(url)
     meter = meter_of(client)
 
     async def attempt() -> HopResponse:
         await meter.acquire(url)  # every attempt is metered; waiting for it is not the item's time
         if budget is None:
-            return await fetch_once(client, url, paced=True, **kwargs)
+            return await fetch_judged(client, url, target, **kwargs)
         left = budget.remaining()
         if left <= 0:
             raise budget.used_up()
         started = time.monotonic()
         try:
-            return await fetch_once(client, url, limit=left, paced=True, **kwargs)
+            return await fetch_judged(client, url, target, limit=left, **kwargs)
         except NetworkError as exc:
             budget.spent += time.monotonic() - started
             started = time.monotonic()

@@ -12,7 +12,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 
+@lru_cache(maxsize=8192)  # one hop asks it several times (per-host slot, rate meter, shortener list)
 def host_of(url: str) -> str:
+    """The URL's host, lower case, without a trailing dot; "" when it has none or cannot be parsed."""
     try:
         host = urlsplit(url).hostname or ""
     except ValueError:

@@ -11,6 +11,7 @@ per-host slot — gets ``item_timeout`` seconds. In a record, a hop's ``via`` sa
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urljoin, urlsplit
@@ -45,8 +46,13 @@ class ResolveOptions:
     item_timeout: float | None = None
 
 
+_PIC = re.compile(r"pic\.", re.IGNORECASE)
+
+
 def first_url(url: str) -> str:
     """The URL actually requested first: pic.twitter.com/CODE is the t.co code CODE."""
+    if _PIC.search(url) is None:  # the cheap test first: every link of a run comes through here
+        return url
     return tco_for_pic(url) or url
 
 
@@ -62,12 +68,13 @@ async def resolve_url(url: str, client: Client, options: ResolveOptions | None =
     options = options or ResolveOptions()
     guard = guard_of(client, allow_private=options.allow_private)
     start = first_url(url)
-    try:
-        guard.judge(start)  # a post URL is not fetched here, but its host is judged all the same
-    except BlockedError as exc:
-        return _end(url, "blocked", start, [], str(exc))
     if (done := post_resolution(start)) is not None:
+        try:
+            guard.judge(start)  # a post URL is not fetched here, but its host is judged all the same
+        except BlockedError as exc:
+            return _end(url, "blocked", start, [], str(exc))
         return Resolution(url, done.status, done.final_url, done.canonical_url)
+    # Any other URL is judged where every hop is, before its request (fetch_with_retry): BlockedError below.
     seconds = options.item_timeout or defaults.ITEM_TIME * request_seconds(client)
     budget = Budget(seconds, "one link")
     hops: list[Hop] = []
@@ -191,7 +198,12 @@ def _path(url: str) -> str:
         return ""
 
 
+_WALL_WORDS = re.compile("|".join(re.escape(segment) for segment in _WALL_SEGMENTS), re.IGNORECASE)
+
+
 def _is_login_wall(url: str) -> bool:
+    if _WALL_WORDS.search(url) is None:  # the cheap test first: most URLs name none of the words anywhere
+        return False
     segments = _path(url).lower().strip("/").split("/")
     return any(segment in _WALL_SEGMENTS for segment in segments)
 
@@ -214,16 +226,16 @@ def _classify(url: str, current: str, hops: list[Hop], response: HopResponse, fa
 
 def _final(url: str, current: str, hops: list[Hop], facts: PageFacts | None) -> Resolution:
     title = None
-    page = None
     canonical = current
     if facts is not None:
         title = facts.title
-        page = facts.page
         declared = facts.canonical or facts.og_url
         if declared and _sane_canonical(current, declared):
             canonical = declared
     if (post := post_resolution(canonical, tuple(hops), title)) is not None:
         return Resolution(url, "ok", current, post.canonical_url, tuple(hops), None, title)
+    # The page's own account (its date may take htmldate) only for a landing page that is not a post's.
+    page = facts.page if facts is not None else None
     return Resolution(url, "ok", current, canonical_url(canonical), tuple(hops), None, title, page)
 
 

@@ -13,6 +13,7 @@ it is handed: it never fetches anything. htmldate is imported on first use, and 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import html
 import re
 from dataclasses import dataclass
@@ -165,6 +166,7 @@ def html_date(body: str, url: str | None = None) -> str | None:
     return found if isinstance(found, str) and found else None
 
 
+@functools.lru_cache(maxsize=1)  # once: setting a logger's level clears logging's caches every time
 def _date_finder() -> Any:
     """htmldate's ``find_date``, imported on first use (70 ms: a scan never pays for it), its log quiet:
     its complaints about a page's markup are not the run's business."""
