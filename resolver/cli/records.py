@@ -57,7 +57,7 @@ class RecordsOut:
         head = self.writer.preamble() if records else b""
         if head:
             self.sink.write(head)
-        data = self.writer.encode([r.to_dict() for r in records])
+        data = self.writer.encode(r.to_dict() for r in records)  # one dict at a time, not the document's all
         if not data:
             return
         if before is not None and isinstance(self.sink, AppendSink) and self.path is not None:

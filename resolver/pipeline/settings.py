@@ -116,6 +116,8 @@ class RunMemory(SQLiteStore):
     system's temporary directory (``TMPDIR``), removed with everything in it by ``close``. A run killed with
     SIGKILL leaves the directory (``resolver-run-*``) for the system's temporary-file cleaning."""
 
+    SYNCHRONOUS = "OFF"  # thrown away at the end of the run: nothing in it needs to survive a crash, so no fsync
+
     def __init__(self) -> None:
         self.directory = Path(tempfile.mkdtemp(prefix="resolver-run-"))
         try:

@@ -37,6 +37,8 @@ SCHEMA_VERSION = 3
 class SQLiteStore:
     """The embedded default. Safe to share between overlapping runs; one connection per thread."""
 
+    SYNCHRONOUS = "NORMAL"  # WAL with NORMAL: a commit survives a crash of the process, fsync at checkpoints
+
     def __init__(
         self, path: str | Path, clock: Clock = wall_clock, busy_timeout_ms: int = 15000, *, readonly: bool = False
     ) -> None:
@@ -83,7 +85,7 @@ class SQLiteStore:
             conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
             if not self._readonly:
                 conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = NORMAL")
+                conn.execute(f"PRAGMA synchronous = {self.SYNCHRONOUS}")
             self._local.conn = conn
         return conn
 

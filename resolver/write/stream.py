@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
 from .formats import CSV_COLUMNS, Format, _flat, json_line, write_records
@@ -74,23 +74,34 @@ class RecordWriter:
         """What comes before the first unit (a CSV header), once; b"" after that and for other formats."""
         return self._csv_header().encode("utf-8") if self.fmt == "csv" else b""
 
-    def encode(self, records: Sequence[dict[str, Any]]) -> bytes:
-        """One unit's records as bytes, to follow the ``preamble`` (call it once per unit, in order)."""
-        self._count += len(records)
+    def encode(self, records: Iterable[dict[str, Any]]) -> bytes:
+        """One unit's records as bytes, to follow the ``preamble`` (call it once per unit, in order).
+        ``records`` may be a generator: a large document's records are then never all dicts at once."""
+        records = self._counted(records)
         if self.fmt == "table":
             self._held.extend(records)
             return b""
-        if not records:
-            return b""
         if self.fmt == "jsonl":
-            return b"".join(json_line(r) for r in records)
+            # Line by line into one buffer: orjson's results carry spare capacity (8 KB for a 700-byte record),
+            # and b"".join would hold all of a large document's at once.
+            data = bytearray()
+            for record in records:
+                data += json_line(record)
+            return bytes(data)
         if self.fmt == "csv":
             text = self._csv_lines(self._flat(r) for r in records)
         else:
             parts = [_indented(r) for r in records]
+            if not parts:
+                return b""
             text = (",\n" if self._started else "[\n") + ",\n".join(parts)
             self._started = True
         return text.encode("utf-8", "surrogateescape")
+
+    def _counted(self, records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for record in records:
+            self._count += 1
+            yield record
 
     def close(self) -> None:
         """Finish the format (a CSV header if no row came, a JSON array's end, the table); make it final."""
