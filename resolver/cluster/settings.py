@@ -13,11 +13,11 @@ from pathlib import Path
 
 from .. import defaults
 from ..models import ContentKind
-from ..net import Client, RateMeter, make_client
+from ..net import Client, RateMeter
 from ..pipeline import RunOptions
 from ..pipeline.settings import RunSettings
 from ..read.files import MAX_SOURCE_BYTES
-from ..read.sources import UrlFetch, replay
+from ..read.sources import UrlFetch
 from ..scan import LinkFilter
 from .meter import MeterSpec
 
@@ -87,15 +87,5 @@ class ClusterSettings:
     @contextlib.asynccontextmanager
     async def client(self, meter: RateMeter) -> AsyncIterator[Client]:
         """The task's client (the run's options, as ``resolve`` makes it), metered by ``meter``."""
-        async with make_client(
-            transport=replay(self.cassette),
-            allow_private=self.allow_private,
-            allow_hosts=self.allow_hosts,
-            concurrency=self.concurrency,
-            per_host=self.per_host,
-            timeout=self.timeout,
-            user_agent=self.user_agent,
-            headers=self.headers,
-            meter=meter,
-        ) as client:
+        async with self.run_settings().client(meter) as client:
             yield client

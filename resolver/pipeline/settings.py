@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import defaults
-from ..net import Client, Deadline, HostLimiter, RetryPolicy, make_client
+from ..net import Client, Deadline, HostLimiter, RateMeter, RetryPolicy, make_client
 from ..read.sources import UrlFetch, replay
 from ..resolve.hops import ResolveOptions
 from ..scan import LinkFilter
@@ -66,8 +66,9 @@ class RunSettings:
         return SQLiteStore(self.cache_path())
 
     @contextlib.asynccontextmanager
-    async def client(self) -> AsyncIterator[Client]:
-        """The run's client: replaying the cassette, or live with the address guard."""
+    async def client(self, meter: RateMeter | None = None) -> AsyncIterator[Client]:
+        """The run's client: replaying the cassette, or live with the address guard; its requests paced by
+        ``meter`` when one is given (a cluster's, shared by every worker), else by a meter of ``rate``."""
         async with make_client(
             transport=replay(self.cassette),
             allow_private=self.allow_private,
@@ -78,6 +79,7 @@ class RunSettings:
             user_agent=self.user_agent,
             headers=self.headers,
             rate=self.rate,
+            meter=meter,
         ) as client:
             yield client
 
