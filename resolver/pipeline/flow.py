@@ -33,6 +33,7 @@ from ..scan.urls import absolute_url, shortener_host
 from ..store import Freshness, MemoryStore, Store
 from .answers import DEADLINE_REACHED, Answers, Layered, Progress, Stats
 from .stream import Unit, in_order
+from .units import document_units
 
 __all__ = ["DEADLINE_REACHED", "Flow", "Progress", "RunOptions", "Stats", "resolve_all", "resolve_findings", "run"]
 
@@ -166,15 +167,8 @@ async def run(
                 fetchers=fetchers)  # fmt: skip
 
     async def units() -> AsyncIterator[Unit]:
-        for doc in documents:
-            try:
-                findings = scan(doc, links=options.links, whole_page=options.whole_page)
-            except Exception as exc:
-                if on_document_error is None:
-                    raise
-                on_document_error(doc, exc)
-                continue
-            yield Unit(doc.source, findings)
+        for unit in document_units(documents, options.links, options.whole_page, on_document_error):
+            yield unit
 
     out: list[ResolvedRecord] = []
     try:
