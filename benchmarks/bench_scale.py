@@ -8,8 +8,10 @@ across the run (the worst case for a run-wide dedupe: nothing is ever answered t
 the loopback fake web of ``fakeweb.py`` (two redirects each, 5 % 429 then fine, 5 % dead, 2 % meta refresh).
 Each size is one whole process per contender, timed from outside (wall, CPU, peak RSS from ``wait4``), the
 output written as jsonl to a file and checked: every distinct link must come out once with the right
-status and final URL. Memory that stays flat while the links grow 100× is what the streaming pipeline is
-for; the old pipeline's figure grows by about 4 KB a link.
+status and final URL. A bare aiohttp loop over the same links with the same limits runs beside it
+(``peers/aiohttp_loop.py``: no dedupe, no meta refresh — its 2 % meta-refresh links come out wrong by
+design; it keeps its answers in a dict, as such a script does). Memory that stays flat while the links
+grow 100× is what the streaming pipeline is for; the old pipeline's figure grows by about 4 KB a link.
 """
 
 from __future__ import annotations
@@ -56,6 +58,20 @@ def wrong_answers(out: Path, links: int, port: int) -> int:
     return wrong + (links - len(seen))
 
 
+def loop_wrong(out: Path, links: int, port: int) -> int:
+    """The bare aiohttp loop's answers: distinct links missing or wrong (it follows no meta refresh, so the 2 %
+    of links that end with one come out wrong by design)."""
+    seen = 0
+    wrong = 0
+    with out.open() as fh:
+        for line in fh:
+            record = json.loads(line)
+            seen += 1
+            u = int(record["url"].rsplit("/", 1)[1])
+            wrong += (record["status"], record["final_url"]) != fakeweb.expected(u, port)
+    return wrong + (links - seen)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--links", default="10000,100000,1000000", help="comma-separated sizes (distinct links)")
@@ -65,6 +81,7 @@ def main() -> None:
     parser.add_argument("--per-host", type=int, default=16)
     parser.add_argument("--resolver", action="append", default=[], metavar="NAME=PATH",
                         help="resolver executables, side by side (default: `resolver` on PATH)")  # fmt: skip
+    parser.add_argument("--no-loop", action="store_true", help="leave out the bare aiohttp loop")
     args = parser.parse_args()
     sizes = [int(s) for s in args.links.split(",") if s.strip()]
     executables = dict(spec.partition("=")[::2] for spec in args.resolver) or {"resolver": shutil.which("resolver")}
@@ -95,6 +112,17 @@ def main() -> None:
                           f"{wrong:>6}" + (f"  (exit {sample.returncode})" if sample.returncode else ""),
                           flush=True)  # fmt: skip
                     out.unlink(missing_ok=True)
+                if not args.no_loop:  # the peer: a bare aiohttp loop over the same links, same limits
+                    listing = work / "links.txt"
+                    with listing.open("w") as fh:
+                        fh.writelines(fakeweb.first_url(u, port) + "\n" for u in range(size))
+                    out = work / "loop.jsonl"
+                    sample = run_once([sys.executable, str(HERE / "peers" / "aiohttp_loop.py"), str(listing), str(out),
+                                       str(args.concurrency), str(args.per_host)])  # fmt: skip
+                    wrong = loop_wrong(out, size, port) if out.exists() else size
+                    print(f"{'bare aiohttp loop':<24} {size:>9} {'-':>8} {sample.wall:>8.1f} {sample.cpu:>8.1f} "
+                          f"{size / sample.wall:>8.0f} {sample.peak_mib:>9.0f} {sample.peak_mib * 1024 / size:>9.2f} "
+                          f"{wrong:>6}", flush=True)  # fmt: skip
             finally:
                 shutil.rmtree(work, ignore_errors=True)
     finally:
