@@ -108,8 +108,14 @@ def parse_cdx(text: str) -> list[dict[str, str]]:
 def best_capture(rows: list[dict[str, str]]) -> Capture | None:
     """The newest capture of the page itself: 2xx, or a revisit (identical payload to an earlier capture).
     Archived errors (4xx/5xx, e.g. a replayed 429) and archived redirects (3xx) do not count."""
+    return _first_good(sorted(rows, key=lambda r: r["timestamp"], reverse=True), rows)
+
+
+def _first_good(ordered: list[dict[str, str]], rows: list[dict[str, str]]) -> Capture | None:
+    """The first of ``ordered`` that is a capture of the page itself: a 2xx, or a revisit of a 2xx among ``rows``
+    (or of anything, when ``rows`` hold no 2xx to compare with)."""
     good_digests = {r["digest"] for r in rows if r["statuscode"].startswith("2")}
-    for row in sorted(rows, key=lambda r: r["timestamp"], reverse=True):
+    for row in ordered:
         status = row["statuscode"]
         if status.startswith("2"):
             return Capture(row["timestamp"], row["original"])
@@ -121,7 +127,6 @@ def best_capture(rows: list[dict[str, str]]) -> Capture | None:
 def nearest_capture(rows: list[dict[str, str]], moment: Moment) -> Capture | None:
     """The good capture (as :func:`best_capture` counts them) nearest ``moment``, before or after it; of two
     as near, the earlier (what the page was when it was cited, not what it became)."""
-    good_digests = {r["digest"] for r in rows if r["statuscode"].startswith("2")}
     target = dt.datetime.strptime(moment.cdx, "%Y%m%d%H%M%S")
 
     def distance(row: dict[str, str]) -> tuple[float, str]:
@@ -131,13 +136,7 @@ def nearest_capture(rows: list[dict[str, str]], moment: Moment) -> Capture | Non
             return (float("inf"), row["timestamp"])
         return (abs((when - target).total_seconds()), row["timestamp"])
 
-    for row in sorted(rows, key=distance):
-        status = row["statuscode"]
-        if status.startswith("2"):
-            return Capture(row["timestamp"], row["original"])
-        if row["mimetype"] == "warc/revisit" and status == "-" and (row["digest"] in good_digests or not good_digests):
-            return Capture(row["timestamp"], row["original"])
-    return None
+    return _first_good(sorted(rows, key=distance), rows)
 
 
 class Throttle:

@@ -19,7 +19,7 @@ from ..models import ContentKind
 
 # UTF-32 BOMs are not in the WHATWG standard (it has no UTF-32); they are kept for text files, where a
 # UTF-32 BOM is far likelier than a UTF-16LE text starting with U+0000.
-_BOMS = (
+BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
     (codecs.BOM_UTF32_BE, "utf-32-be"),
     (codecs.BOM_UTF8, "utf-8"),
@@ -39,7 +39,7 @@ def decode(data: bytes, content_type: str | None = None) -> str:
 
 def decode_with_encoding(data: bytes, content_type: str | None = None) -> tuple[str, str]:
     """The text and the codec it was decoded with (a BOM-marked codec is named with ``-sig``)."""
-    for bom, encoding in _BOMS:
+    for bom, encoding in BOMS:
         if data.startswith(bom):
             return data[len(bom) :].decode(encoding, errors="replace"), f"{encoding}-sig"
     declared = declared_encoding(data, content_type)

@@ -37,6 +37,7 @@ from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
 from ..errors import SourceError
+from .decode import BOMS
 
 Kind = Literal["rss", "atom", "rdf", "sitemap", "sitemapindex", "text"]
 Fetcher = Callable[[str], tuple[bytes, str | None, str]]  # url → (body, content type, final url)
@@ -74,13 +75,6 @@ class Listing:
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _HEAD = 65536  # enough to see past any prolog real listings have
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
 # Whitespace, processing instructions (<?xml …?>, <?xml-stylesheet …?>), comments and a DOCTYPE (with an
 # internal subset) may stand before the root element. One character at a time: no nested quantifier.
 _PROLOG = re.compile(r"(?:\s|<\?.*?\?>|<!--.*?-->|<!DOCTYPE(?:[^\[>]|\[.*?\])*>)*<([A-Za-z_][\w.:-]*)", re.S | re.I)
@@ -118,7 +112,7 @@ def detect(data: bytes, url: str | None = None) -> Kind | None:
 
 
 def _decode_head(head: bytes) -> str:
-    for bom, encoding in _BOMS:
+    for bom, encoding in BOMS:
         if head.startswith(bom):
             return head[len(bom) :].decode(encoding, errors="replace")
     return head.decode("latin-1")  # only ASCII markup is looked at
@@ -189,7 +183,7 @@ def _mib(n: int) -> str:
 
 
 def _decode_text(body: bytes) -> str:
-    for bom, encoding in _BOMS:
+    for bom, encoding in BOMS:
         if body.startswith(bom):
             return body[len(bom) :].decode(encoding, errors="replace")
     return body.decode("utf-8", errors="replace")
@@ -219,7 +213,7 @@ def _feed_links(body: bytes, base_url: str | None) -> list[str]:
 
 def _strip_leading_blanks(body: bytes) -> bytes:
     """Blank lines before ``<?xml`` make a document malformed; WordPress plugins print them all the time."""
-    for bom, _ in _BOMS:
+    for bom, _ in BOMS:
         if body.startswith(bom):
             return bom + body[len(bom) :].lstrip(b" \t\r\n") if bom == codecs.BOM_UTF8 else body
     return body.lstrip(b" \t\r\n")
