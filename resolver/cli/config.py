@@ -57,6 +57,7 @@ SETTINGS: dict[str, Setting] = {
     "cache": Setting("cache", str),
     "allow-host": Setting("allow_host", list),
     "allow-private": Setting("allow_private", bool),
+    "jobs": Setting("jobs", int, 0, 64, what="a number of worker processes (0: one per CPU)"),
 }
 LIMITS = {s.param: (s.low, s.high) for s in SETTINGS.values()}  # the command line's ranges too
 

@@ -103,6 +103,18 @@ LinksOpt = Annotated[LinksChoice, typer.Option("--links", help="all links, only 
 WholePageOpt = Annotated[
     bool, typer.Option("--whole-page", help="HTML: also take links in navigation, footers and page furniture.")
 ]
+JobsOpt = Annotated[
+    int,
+    typer.Option(
+        "--jobs",
+        "-j",
+        min=0,
+        max=64,
+        help="Worker processes scanning documents side by side (0: one per CPU this process may use, at most 8; "
+        "1: none). The output is in input order either way. Default also from the config file (jobs = ...) or "
+        "RESOLVER_JOBS.",
+    ),
+]
 MaxSourceSizeOpt = Annotated[
     str,
     typer.Option(

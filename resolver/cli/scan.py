@@ -12,7 +12,7 @@ import typer
 
 from ..models import Document
 from ..read.sources import SourceReader, UrlFetch
-from ..scan.stream import scan_each
+from ..scan.stream import auto_jobs, scan_each
 from . import net_options as net
 from . import options as opt
 from . import progress
@@ -37,6 +37,7 @@ def scan_command(
     cassette: net.CassetteOpt = None,
     user_agent: net.UserAgentOpt = None,
     header: net.HeaderOpt = None,
+    jobs: opt.JobsOpt = 0,
 ) -> None:
     """Find embedded posts and links. Touches the network only to fetch a SOURCE given as a URL.
 
@@ -57,7 +58,8 @@ def scan_command(
         unscanned += 1
         scan_failed(doc, exc)
 
-    findings = scan_each(reader, links=links.value, whole_page=whole_page, on_error=failed)
+    workers = jobs or auto_jobs()
+    findings = scan_each(reader, links=links.value, whole_page=whole_page, on_error=failed, jobs=workers)
     count = write_output(output, format_for(format, output), (finding.to_dict() for finding in findings))
     failures = reader.failed + unscanned
     if not quiet and sys.stderr.isatty():

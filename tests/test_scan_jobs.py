@@ -1,0 +1,136 @@
+"""``scan --jobs``: documents scanned by worker processes come out as one job gives them, in input order;
+a page the scanner fails on, a worker killed and a page too large for a worker are each handled as said.
+
+The worker cases run in a fresh interpreter of their own: a pytest process may hold threads (and a
+threaded process is never forked), so there the parallel path could not be told from the serial one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from resolver.scan.stream import KILLED
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ARTICLES = sorted(p for p in FIXTURES.iterdir() if p.suffix in {".html", ".htm", ".md", ".txt"})
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked on Linux only")
+
+
+def scan(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "resolver", "scan", *args], capture_output=True, text=True,
+                          timeout=300)  # fmt: skip
+
+
+def test_workers_give_the_records_one_job_gives_in_the_same_order(tmp_path: Path) -> None:
+    assert len(ARTICLES) > 10
+    one, four = tmp_path / "one.jsonl", tmp_path / "four.jsonl"
+    first = scan(*map(str, ARTICLES), "-q", "--format", "jsonl", "-j", "1", "-o", str(one))
+    second = scan(*map(str, ARTICLES), "-q", "--format", "jsonl", "-j", "4", "-o", str(four))
+    assert (first.returncode, second.returncode) == (0, 0), first.stderr + second.stderr
+    records = one.read_text().splitlines()
+    assert len(records) > 100
+    assert four.read_text().splitlines() == records
+    assert len({json.loads(r)["source"] for r in records}) > 10  # many documents, so many went to workers
+
+
+def run_workers(tmp_path: Path, body: str) -> dict[str, object]:
+    """Run scan_each with jobs=2 over documents a..f in a fresh interpreter, with ``iter_scan`` replaced
+    by ``fake`` (defined in ``body``): what came out, in order, with the pid that produced it."""
+    code = textwrap.dedent(
+        """
+        import json, os, signal, sys
+        from resolver.models import Document
+        from resolver.scan import stream
+
+        PARENT = os.getpid()
+        {body}
+        stream.iter_scan = fake
+        docs = [Document(name, name * 10, "text") for name in "abcdef"]
+        errors = []
+        out = list(stream.scan_each(docs, on_error=lambda d, e: errors.append([d.source, str(e)]), jobs=2))
+        print(json.dumps({{"out": [[s, pid == PARENT] for s, pid in out], "errors": errors}}))
+        """
+    ).format(body=textwrap.indent(textwrap.dedent(body), "").strip())
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    result: dict[str, object] = json.loads(proc.stdout)
+    return result
+
+
+def test_each_document_is_scanned_in_a_worker_and_comes_out_in_order(tmp_path: Path) -> None:
+    result = run_workers(
+        tmp_path,
+        """
+        def fake(doc, links, whole_page):
+            yield (doc.source, os.getpid())
+        """,
+    )
+    assert result == {"out": [[name, False] for name in "abcdef"], "errors": []}
+
+
+def test_a_page_the_scanner_fails_on_is_one_error_and_the_others_go_on(tmp_path: Path) -> None:
+    result = run_workers(
+        tmp_path,
+        """
+        def fake(doc, links, whole_page):
+            if doc.source == "c":
+                raise ValueError("no such shape")
+            yield (doc.source, os.getpid())
+        """,
+    )
+    assert result["out"] == [[name, False] for name in "abdef"]
+    assert result["errors"] == [["c", "ValueError: no such shape"]]
+
+
+def test_a_killed_worker_fails_only_the_document_that_kills_it(tmp_path: Path) -> None:
+    result = run_workers(
+        tmp_path,
+        """
+        def fake(doc, links, whole_page):
+            if doc.source == "c":
+                os.kill(os.getpid(), signal.SIGKILL)
+            yield (doc.source, os.getpid())
+        """,
+    )
+    # the documents the broken pool held are scanned again one by one: only "c" kills its worker again
+    assert result == {"out": [[name, False] for name in "abdef"], "errors": [["c", "worker died: " + KILLED]]}
+
+
+def test_a_document_too_large_for_a_worker_is_scanned_by_the_parent_in_its_turn(tmp_path: Path) -> None:
+    result = run_workers(
+        tmp_path,
+        """
+        stream.PARENT_ONLY_CHARS = 15  # "dd..." is 10 characters: make d alone too large
+        def fake(doc, links, whole_page):
+            yield (doc.source, os.getpid())
+        docs_text = {"d": 20}
+        _doc = Document
+        def Document(name, text, kind):
+            return _doc(name, name * docs_text.get(name, 10), kind)
+        """,
+    )
+    assert result == {"out": [[n, n == "d"] for n in "abcdef"], "errors": []}
+
+
+def test_one_document_starts_no_worker(tmp_path: Path) -> None:
+    page = tmp_path / "one.html"
+    page.write_text('<p><a href="https://t.co/abc">x</a></p>')
+    proc = scan(str(page), "-q", "--format", "jsonl", "-j", "8")
+    assert proc.returncode == 0, proc.stderr
+    assert [json.loads(r)["url"] for r in proc.stdout.splitlines()] == ["https://t.co/abc"]
+
+
+def test_jobs_comes_from_the_environment_and_is_checked() -> None:
+    env = {**os.environ, "RESOLVER_JOBS": "-3"}
+    proc = subprocess.run([sys.executable, "-m", "resolver", "scan", str(ARTICLES[0]), "-q"], capture_output=True,
+                          text=True, env=env, timeout=120)  # fmt: skip
+    assert proc.returncode == 2
+    assert "RESOLVER_JOBS" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
