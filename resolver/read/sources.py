@@ -36,9 +36,11 @@ MAX_LISTINGS = 20  # feeds and sitemaps read in one run: an index may list sitem
 def replay(cassette: Path | None) -> httpx.AsyncBaseTransport | None:
     """The ``--cassette`` transport, loaded once: URL sources and the run's client share it, so repeated
     requests walk through the cassette's repeated recordings as one."""
+    if cassette is None:
+        return None  # no cassette, no YAML reader to import
     from ..net.cassette import CassetteTransport
 
-    return CassetteTransport.from_paths(cassette) if cassette is not None else None
+    return CassetteTransport.from_paths(cassette)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """What a fetched HTML page says about where it leads: redirects hidden in HTML and the page's own name.
 
-Pure functions over a capped head of the page (the resolver never reads more). BeautifulSoup reads it:
-these heads are small, often broken, and its API is the clearest way to ask for "the meta refresh".
+Pure functions over a capped head of the page (the resolver never reads more), read by lxml (libxml2's
+HTML parser, which takes broken heads as browsers do) with a handful of compiled XPath queries; a page
+whose head can say nothing beyond its title is not parsed at all.
 
 The page's date (``page["published"]``) comes from its own metadata first — meta tags (OpenGraph
 ``article:published_time``, ``datePublished``, ``date``, Parse.ly), then JSON-LD ``datePublished`` — and
@@ -16,6 +17,7 @@ import dataclasses
 import functools
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
@@ -28,7 +30,6 @@ _SCRIPT_REDIRECTS = (
     re.compile(r"""location\.assign\(\s*(["'])(?P<url>.+?)\1\s*\)"""),
 )
 _JS_ESCAPES = re.compile(r"\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|(.))")
-_STRAINED_TAGS = ["meta", "link", "title", "a", "script", "noscript"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,33 +93,32 @@ def read_page(body: str, base: str) -> PageFacts:
         m = _TITLE.search(body)
         title = " ".join(html.unescape(m.group(1)).split()) or None if m else None
         return PageFacts(title=title, meta_page={"title": title} if title else None, body=body, base=base)
-    from bs4 import BeautifulSoup  # imported on first use: most pages never need it
-    from bs4.filter import SoupStrainer
-
-    soup = BeautifulSoup(body, "lxml", parse_only=SoupStrainer(_STRAINED_TAGS))
+    root = _parse(body)
+    if root is None:
+        return PageFacts(body=body, base=base)
     refresh = None
     canonical = og_url = title = interstitial = None
-    for meta in soup.find_all("meta"):
-        equiv = str(meta.get("http-equiv") or "").lower()
+    metas = _METAS(root)
+    for meta in metas:
+        equiv = (meta.get("http-equiv") or "").lower()
         if equiv == "refresh" and refresh is None:
-            refresh = parse_refresh(str(meta.get("content") or ""), base)
-        prop = str(meta.get("property") or meta.get("name") or "").lower()
+            refresh = parse_refresh(meta.get("content") or "", base)
+        prop = (meta.get("property") or meta.get("name") or "").lower()
         if prop == "og:url" and meta.get("content"):
-            og_url = urljoin(base, str(meta["content"]).strip())
-    for link in soup.find_all("link", href=True):
-        rel: Any = link.get("rel") or []
-        rels = [str(r).lower() for r in (rel if isinstance(rel, list) else str(rel).split())]
-        if "canonical" in rels and canonical is None:
-            canonical = urljoin(base, str(link["href"]).strip())
-    if soup.title is not None and soup.title.string:
-        title = " ".join(soup.title.string.split()) or None
-    for a in soup.find_all("a", href=True):
-        if a.get("data-tracking-control-name") == "external_url_click":
-            interstitial = urljoin(base, str(a["href"]).strip())
-            break
+            og_url = urljoin(base, meta.get("content").strip())
+    for link in _LINKS(root):
+        if "canonical" in (link.get("rel") or "").lower().split() and canonical is None:
+            canonical = urljoin(base, link.get("href").strip())
+    titles = _TITLES(root)
+    if titles and (text := _only_text(titles[0])):
+        title = " ".join(text.split()) or None
+    for a in _INTERSTITIALS(root):
+        interstitial = urljoin(base, a.get("href").strip())
+        break
+    scripts = _SCRIPTS(root)
     script_redirect = None
-    for script in soup.find_all("script"):
-        code = script.string or ""
+    for script in scripts:
+        code = script.text or ""
         for pattern in _SCRIPT_REDIRECTS:
             if m := pattern.search(code):
                 script_redirect = urljoin(base, _unescape_js(m.group("url")))
@@ -126,8 +126,48 @@ def read_page(body: str, base: str) -> PageFacts:
         if script_redirect:
             break
     return PageFacts(
-        refresh, script_redirect, interstitial, canonical, og_url, title, _page_meta(soup, title), body, base
+        refresh, script_redirect, interstitial, canonical, og_url, title, _page_meta(metas, scripts, title), body, base
     )
+
+
+def _parse(body: str) -> Any:
+    """The page as an lxml tree (libxml2's HTML parser, as BeautifulSoup's "lxml" builder uses), or None."""
+    import lxml.etree
+    import lxml.html
+
+    try:
+        return lxml.html.document_fromstring(body)
+    except ValueError:  # a str that declares its own encoding (<?xml encoding=…?>): parse its UTF-8 bytes
+        try:
+            parser = lxml.html.HTMLParser(encoding="utf-8")
+            return lxml.html.document_fromstring(body.encode("utf-8", "surrogatepass"), parser=parser)
+        except (ValueError, lxml.etree.LxmlError):
+            return None
+    except lxml.etree.LxmlError:  # nothing a parser can read (an empty document)
+        return None
+
+
+def _only_text(el: Any) -> str | None:
+    """The element's text when it holds nothing but text (no child element, comment or processing
+    instruction), else None: "the string" of a <title>, as BeautifulSoup's ``.string`` gives it."""
+    return el.text if len(el) == 0 else None
+
+
+def _xpath(query: str) -> Callable[[Any], list[Any]]:
+    @functools.cache
+    def compiled() -> Any:
+        import lxml.etree
+
+        return lxml.etree.XPath(query)
+
+    return lambda root: compiled()(root)  # type: ignore[no-any-return]
+
+
+_METAS = _xpath("//meta")
+_LINKS = _xpath("//link[@href]")
+_TITLES = _xpath("//title")
+_INTERSTITIALS = _xpath("//a[@href and @data-tracking-control-name='external_url_click']")
+_SCRIPTS = _xpath("//script")
 
 
 # htmldate reads at most this much of a page (the resolver's head cap): its text patterns grow with the page.
@@ -197,20 +237,20 @@ _META_KEYS = {
 }
 
 
-def _page_meta(soup: Any, title: str | None) -> dict[str, str] | None:
+def _page_meta(metas: list[Any], scripts: list[Any], title: str | None) -> dict[str, str] | None:
     """Title, site name, author, publication time and description: meta tags (OpenGraph first), then
     JSON-LD (schema.org Article/NewsArticle), then <title>."""
     page: dict[str, str] = {}
-    for meta in soup.find_all("meta"):
-        key = str(meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
+    for meta in metas:
+        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
         field = _META_KEYS.get(key)
-        content = " ".join(str(meta.get("content") or "").split())
+        content = " ".join((meta.get("content") or "").split())
         if field and content and field not in page and not content.startswith(("http://", "https://")):
             page[field] = content
-    for script in soup.find_all("script"):
-        if "ld+json" not in str(script.get("type") or ""):
+    for script in scripts:
+        if "ld+json" not in (script.get("type") or ""):
             continue
-        for item in _json_ld_items(script.string or ""):
+        for item in _json_ld_items(script.text or ""):
             _from_json_ld(item, page)
     if title and "title" not in page:
         page["title"] = title

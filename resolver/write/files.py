@@ -14,7 +14,6 @@ import contextlib
 import errno
 import os
 import re
-import secrets
 import stat
 import sys
 from collections.abc import Iterator
@@ -64,7 +63,7 @@ class ByteSink:
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             while True:
-                tmp = target.parent / f".{target.name}.{secrets.token_hex(4)}.tmp"
+                tmp = target.parent / f".{target.name}.{os.urandom(4).hex()}.tmp"
                 try:
                     # 0o666 as given to open(2): the kernel applies the umask, as for any new file.
                     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
