@@ -160,7 +160,7 @@ def _xpath(query: str) -> Callable[[Any], list[Any]]:
 
         return lxml.etree.XPath(query)
 
-    return lambda root: compiled()(root)  # type: ignore[no-any-return]
+    return lambda root: compiled()(root)
 
 
 _METAS = _xpath("//meta")
