@@ -10,7 +10,12 @@ versus urlextract's `find_urls` in a process of its own (if installed: `pip inst
 --big-mb, one synthetic page of that size (article text, embeds and links) shows time and peak memory for
 a large page. Every figure is the median of --repeat interleaved runs after a warm-up round, timed from
 outside the process (start-up and imports included); peak RSS from the kernel. Several --resolver
-executables (e.g. before=/path/to/old/.venv/bin/resolver) are measured side by side in the same run.
+executables (e.g. before=/path/to/old/.venv/bin/resolver) are measured side by side in the same run; a
+spec may carry scan options after the path ("one job=/path/to/resolver -j 1").
+
+Peak RSS is what the kernel reports for the process tree (wait4): the largest single process, so a scan
+with worker processes (``--jobs``, one per CPU by default) can hold up to that many times more in all —
+run it beside "-j 1" to see one process's figures.
 
 Every process runs with compiled bytecode kept (in a temporary PYTHONPYCACHEPREFIX, PYTHONDONTWRITEBYTECODE
 unset), as an installed package has it: a checkout run with PYTHONDONTWRITEBYTECODE=1 would otherwise
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import shutil
 import sys
 import tempfile
@@ -115,8 +121,9 @@ def main() -> None:
         copies = sorted(str(p) for p in pages_dir.iterdir())
         out = work / "out"
 
-        def scan_cmd(exe: str, *sources: str) -> list[str]:
-            return [exe, "scan", *sources, "--format", "jsonl", "-q"]
+        def scan_cmd(spec: str, *sources: str) -> list[str]:
+            exe, *options = shlex.split(spec)  # "PATH -j 1": options go after the command's own
+            return [exe, "scan", *sources, "--format", "jsonl", "-q", *options]
 
         contenders = {
             name: (lambda exe=exe: run_once(scan_cmd(exe, str(pages_dir)), stdout=out, env=env))
