@@ -120,6 +120,20 @@ def test_a_document_too_large_for_a_worker_is_scanned_by_the_parent_in_its_turn(
     assert result == {"out": [[n, n == "d"] for n in "abcdef"], "errors": []}
 
 
+def test_a_parent_running_another_thread_is_never_forked_and_scans_alone(tmp_path: Path) -> None:
+    result = run_workers(
+        tmp_path,
+        """
+        import threading
+        waiting = threading.Event()
+        threading.Thread(target=waiting.wait, daemon=True).start()  # e.g. a DNS library's helper thread
+        def fake(doc, links, whole_page):
+            yield (doc.source, os.getpid())
+        """,
+    )
+    assert result == {"out": [[name, True] for name in "abcdef"], "errors": []}
+
+
 def test_one_document_starts_no_worker(tmp_path: Path) -> None:
     page = tmp_path / "one.html"
     page.write_text('<p><a href="https://t.co/abc">x</a></p>')
