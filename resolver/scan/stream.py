@@ -7,7 +7,9 @@ and writes what came back: the findings still come out in input order, document 
 than :data:`PARENT_ONLY_CHARS` is scanned by the parent itself, piece by piece as with one job, once those
 before it are out (its findings are never held whole, nor is it copied to a worker). Workers are used only
 where ``fork`` is (Linux) and only while the parent runs no other thread (forking a threaded process can
-deadlock): elsewhere, and for a single document, the scan is the one-job scan.
+deadlock): elsewhere, and for a single document, the scan is the one-job scan. Before forking, the parent
+scans two tiny documents, so that what the scanner builds on first use is built once, not in each worker
+(measured: 50 ms of CPU less with two workers on the corpus, the same wall time).
 """
 
 from __future__ import annotations
@@ -188,6 +190,7 @@ class _Workers:
 def _parallel(
     documents: Iterator[Document], links: LinkFilter, whole_page: bool, on_error: OnError, jobs: int
 ) -> Iterator[Finding]:
+    _warm_up(links, whole_page)
     workers = _Workers(jobs, links, whole_page)
     pending: deque[tuple[Document, Job | None]] = deque()
     try:
@@ -199,6 +202,20 @@ def _parallel(
             yield from _take(workers, pending.popleft(), on_error)
     finally:
         workers.close()
+
+
+# What the scanner builds on first use (the URL pattern, the TLD list, compiled queries) is built once here,
+# before the fork, rather than once in every worker.
+_WARM_UP = (
+    Document("<warm-up>", '<p>A <a href="https://t.co/a">link</a> and example.com/b</p>', "html"),
+    Document("<warm-up>", "Text with https://t.co/a and example.com/b", "text"),
+)
+
+
+def _warm_up(links: LinkFilter, whole_page: bool) -> None:
+    for doc in _WARM_UP:
+        for _ in iter_scan(doc, links=links, whole_page=whole_page):
+            pass
 
 
 def _take(workers: _Workers, item: tuple[Document, Job | None], on_error: OnError) -> Iterator[Finding]:
