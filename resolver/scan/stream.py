@@ -20,6 +20,7 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..models import Document, Finding
@@ -141,7 +142,9 @@ class _Workers:
         if len(doc.text) > PARENT_ONLY_CHARS or self.pool is None:
             return None
         try:
-            return self.pool.submit(_scan_in_worker, doc, self.links, self.whole_page), self.generation
+            # the source's bytes stay here: the scanner reads the text only, and they would double what is copied
+            scanned = replace(doc, raw=None)
+            return self.pool.submit(_scan_in_worker, scanned, self.links, self.whole_page), self.generation
         except BrokenProcessPool:
             self.restart()
             return self.submit(doc)
