@@ -442,10 +442,11 @@ def _held_in_raw_text(text: str, root: Any, smap: SourceMap, base: str | None, d
     its links are the article's, reported with exact spans. A script's copy is data for the page's
     JavaScript: the post is reported (merge prefers a displayed copy), its links are not."""
     for container in root.iter(*RAW_TEXT_CONTAINERS):
-        if container.tag == "script" and (markup := base64_markup(container.text or "")) is not None:
+        content = container.text or ""  # read once: each read copies the text out of the tree
+        if container.tag == "script" and (markup := base64_markup(content)) is not None:
             yield from _held_markup(markup, container, smap, base, depth)  # a consent tool's template
             continue
-        if not _holds_embed(container.text or ""):
+        if not _holds_embed(content):
             continue
         start = smap.start_of(container)
         if start is None:
