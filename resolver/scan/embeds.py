@@ -21,7 +21,7 @@ import lxml.etree
 import lxml.html
 
 from ..models import Document
-from ..platforms import PLATFORMS, Embed, Platform, PostRef, match_post_url
+from ..platforms import PLATFORMS, Embed, EmbedForm, Platform, PostRef, match_post_url
 from .findings import LineIndex
 from .held import Decoded, base64_markup, unescape_html, unescape_js
 from .links import find_urls
@@ -94,7 +94,7 @@ class _Forms:
             self.rank[platform.name] = rank
             for form in platform.embed_forms:
                 if form.markers:
-                    self.queries.append((platform, form.markers, lxml.etree.XPath(form.xpath, namespaces=_NS)))
+                    self.queries.append((platform, form.markers, lxml.etree.XPath(_query(form), namespaces=_NS)))
                 else:
                     tests.setdefault(form.tag, []).append((platform, form.test))
         self.tags = tuple(tests)
@@ -113,6 +113,23 @@ class _Forms:
                 (platform, lxml.etree.XPath(f"boolean(self::node()[{test}])" if test else "true()", namespaces=_NS))
                 for platform, test in forms
             ]
+
+
+# one attribute, or one holding a word (not '': contains(@x, '') holds on elements without @x too)
+_ONE_ATTRIBUTE = re.compile(r"@([a-z][a-z0-9_.-]*+)|contains\(@([a-z][a-z0-9_.-]*+), '[^']++'\)")
+
+
+def _query(form: EmbedForm) -> str:
+    """The form's query. Any element that has an attribute (``@data-tweet-id``), or one whose value holds
+    a word (``contains(@class, 'w')``), is asked for through those attributes (``//@class[contains(.,
+    'w')]/..``, the same elements in the same order): libxml2 then tests the attributes alone instead of
+    every element, a third less work on a page of a thousand elements."""
+    m = _ONE_ATTRIBUTE.fullmatch(form.test)
+    if form.tag != "*" or m is None:
+        return form.xpath
+    if m.group(1) is not None:
+        return f"//@{m.group(1)}/.."
+    return f"//@{m.group(2)}[" + form.test.replace(f"@{m.group(2)}", ".", 1) + "]/.."
 
 
 _FORMS = _Forms(PLATFORMS)
@@ -425,10 +442,11 @@ def _held_in_raw_text(text: str, root: Any, smap: SourceMap, base: str | None, d
     its links are the article's, reported with exact spans. A script's copy is data for the page's
     JavaScript: the post is reported (merge prefers a displayed copy), its links are not."""
     for container in root.iter(*RAW_TEXT_CONTAINERS):
-        if container.tag == "script" and (markup := base64_markup(container.text or "")) is not None:
+        content = container.text or ""  # read once: each read copies the text out of the tree
+        if container.tag == "script" and (markup := base64_markup(content)) is not None:
             yield from _held_markup(markup, container, smap, base, depth)  # a consent tool's template
             continue
-        if not _holds_embed(container.text or ""):
+        if not _holds_embed(content):
             continue
         start = smap.start_of(container)
         if start is None:

@@ -56,8 +56,34 @@ def absolute_url(raw: str, base_url: str | None = None, *, decode_entities: bool
     if _SCHEME_RE.match(url):
         return url
     if base_url and (url.startswith(("/", "?", "#", ".")) or "." not in url.split("/", 1)[0]):
-        return urljoin(base_url, url)
+        joined = _join_root_path(base_url, url) if url.startswith("/") else None
+        return joined if joined is not None else urljoin(base_url, url)
     return "https://" + url
+
+
+@lru_cache(maxsize=256)
+def _origin(base_url: str) -> str | None:
+    """``scheme://netloc`` of an http(s) base as ``urljoin`` reads it (None for any other scheme)."""
+    parts = urlsplit(base_url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") else None
+
+
+def _join_root_path(base_url: str, url: str) -> str | None:
+    """``urljoin(base_url, url)`` for the usual relative link, a path from the root (``/news/a.html?x=1``),
+    without urljoin's parse of both URLs per link: the base's origin then ``url`` unchanged. None (ask
+    urljoin) for every shape urljoin would rewrite: a network path (``//host``), dot segments, ``;``
+    parameters, an empty query or fragment (dropped with their ``?``/``#``), tabs and line breaks
+    (removed)."""
+    if url.startswith("//") or "\t" in url or "\r" in url or "\n" in url:
+        return None
+    before_hash, hash_sign, fragment = url.partition("#")
+    path, question_mark, query = before_hash.partition("?")
+    if (hash_sign and not fragment) or (question_mark and not query) or ";" in path:
+        return None
+    if "/." in path and any(segment in (".", "..") for segment in path.split("/")):
+        return None
+    origin = _origin(base_url)
+    return None if origin is None else origin + url
 
 
 def tco_for_pic(url: str) -> str | None:
