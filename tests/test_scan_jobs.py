@@ -120,6 +120,18 @@ def test_a_document_too_large_for_a_worker_is_scanned_by_the_parent_in_its_turn(
     assert result == {"out": [[n, n == "d"] for n in "abcdef"], "errors": []}
 
 
+def test_a_bound_on_the_text_out_keeps_the_order(tmp_path: Path) -> None:
+    result = run_workers(
+        tmp_path,
+        """
+        stream.IN_FLIGHT_CHARS = 15  # each document is 10 characters: one out at a time beside the next
+        def fake(doc, links, whole_page):
+            yield (doc.source, os.getpid())
+        """,
+    )
+    assert result == {"out": [[name, False] for name in "abcdef"], "errors": []}
+
+
 def test_a_parent_running_another_thread_is_never_forked_and_scans_alone(tmp_path: Path) -> None:
     result = run_workers(
         tmp_path,

@@ -3,7 +3,7 @@
 lxml (libxml2) builds the tree: it is the fast part, and XPath walks it in C. The tree keeps no offsets,
 so every element reported is found in the source by ``htmlsource`` (an exact, linear reading of the
 markup); long documents are parsed in bounded pieces (``htmlpieces``); page furniture is decided once per
-subtree (``furniture``). BeautifulSoup reads only the small fragments of embeds.
+subtree (``furniture``).
 """
 
 from __future__ import annotations

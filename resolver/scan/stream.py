@@ -3,9 +3,10 @@
 With ``jobs`` above one, documents are scanned by that many worker processes (forked, so they start with
 everything the parent has imported and cost a few milliseconds each) while the parent reads the next ones
 and writes what came back: the findings still come out in input order, document by document. At most
-``2 × jobs`` documents are out at once, so memory stays bounded however long the input; a document larger
-than :data:`PARENT_ONLY_CHARS` is scanned by the parent itself, piece by piece as with one job, once those
-before it are out (its findings are never held whole, nor is it copied to a worker). Workers are used only
+``2 × jobs`` documents, and at most :data:`IN_FLIGHT_CHARS` of text, are out at once, so memory stays
+bounded however long the input; a document larger than :data:`PARENT_ONLY_CHARS` is scanned by the parent
+itself, piece by piece as with one job, once those before it are out (its findings are never held whole,
+nor is it copied to a worker). Workers are used only
 where ``fork`` is (Linux) and only while the parent runs no other thread (forking a threaded process can
 deadlock): elsewhere, and for a single document, the scan is the one-job scan. Before forking, the parent
 scans two tiny documents, so that what the scanner builds on first use is built once, not in each worker
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
 
 PARENT_ONLY_CHARS = 8_000_000  # a larger document stays in the parent: streamed, never held whole
+IN_FLIGHT_CHARS = 32_000_000  # the documents out at once, in characters, however many jobs
 MAX_AUTO_JOBS = 8
 OnError = Callable[[Document, Exception], None]
 Job = tuple["Future[Any]", int]  # a worker's scan, and the generation of the pool it went to
@@ -196,11 +198,15 @@ def _parallel(
     _warm_up(links, whole_page)
     workers = _Workers(jobs, links, whole_page)
     pending: deque[tuple[Document, Job | None]] = deque()
+    chars = 0  # of the documents out, held here until their findings are written (a worker may need them again)
     try:
         for doc in documents:
             pending.append((doc, workers.submit(doc)))
-            while pending and (len(pending) >= 2 * jobs or pending[0][1] is None):
-                yield from _take(workers, pending.popleft(), on_error)
+            chars += len(doc.text)
+            while pending and (len(pending) >= 2 * jobs or chars > IN_FLIGHT_CHARS or pending[0][1] is None):
+                done, job = pending.popleft()
+                chars -= len(done.text)
+                yield from _take(workers, (done, job), on_error)
         while pending:
             yield from _take(workers, pending.popleft(), on_error)
     finally:
