@@ -30,20 +30,27 @@ def scan(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_workers_give_the_records_one_job_gives_in_the_same_order(tmp_path: Path) -> None:
-    assert len(ARTICLES) > 10
+    # every fixture article 30 times over (1.3 MB): past what the parent scans alone before starting workers
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    for copy in range(30):
+        for article in ARTICLES:
+            (articles / f"{copy:02d}-{article.name}").write_bytes(article.read_bytes())
+    assert sum(p.stat().st_size for p in articles.iterdir()) > 1_000_000
     one, four = tmp_path / "one.jsonl", tmp_path / "four.jsonl"
-    first = scan(*map(str, ARTICLES), "-q", "--format", "jsonl", "-j", "1", "-o", str(one))
-    second = scan(*map(str, ARTICLES), "-q", "--format", "jsonl", "-j", "4", "-o", str(four))
+    first = scan(str(articles), "-q", "--format", "jsonl", "-j", "1", "-o", str(one))
+    second = scan(str(articles), "-q", "--format", "jsonl", "-j", "4", "-o", str(four))
     assert (first.returncode, second.returncode) == (0, 0), first.stderr + second.stderr
     records = one.read_text().splitlines()
-    assert len(records) > 100
+    assert len(records) > 3000
     assert four.read_text().splitlines() == records
-    assert len({json.loads(r)["source"] for r in records}) > 10  # many documents, so many went to workers
+    assert len({json.loads(r)["source"] for r in records}) > 300  # many documents, so many went to workers
 
 
 def run_workers(tmp_path: Path, body: str) -> dict[str, object]:
     """Run scan_each with jobs=2 over documents a..f in a fresh interpreter, with ``iter_scan`` replaced
-    by ``fake`` (defined in ``body``): what came out, in order, with the pid that produced it."""
+    by ``fake`` (defined in ``body``): what came out, in order, and whether the parent produced it (it
+    scans "a" itself before starting workers)."""
     code = textwrap.dedent(
         """
         import json, os, signal, sys
@@ -51,6 +58,7 @@ def run_workers(tmp_path: Path, body: str) -> dict[str, object]:
         from resolver.scan import stream
 
         PARENT = os.getpid()
+        stream.SERIAL_FIRST_CHARS = 1  # the parent scans "a" (10 characters) itself, workers the rest
         {body}
         stream.iter_scan = fake
         docs = [Document(name, name * 10, "text") for name in "abcdef"]
@@ -73,7 +81,19 @@ def test_each_document_is_scanned_in_a_worker_and_comes_out_in_order(tmp_path: P
             yield (doc.source, os.getpid())
         """,
     )
-    assert result == {"out": [[name, False] for name in "abcdef"], "errors": []}
+    assert result == {"out": [[name, name == "a"] for name in "abcdef"], "errors": []}
+
+
+def test_a_small_input_is_scanned_by_the_parent_alone(tmp_path: Path) -> None:
+    result = run_workers(
+        tmp_path,
+        """
+        stream.SERIAL_FIRST_CHARS = 1_000  # 60 characters in all: workers would cost more than they save
+        def fake(doc, links, whole_page):
+            yield (doc.source, os.getpid())
+        """,
+    )
+    assert result == {"out": [[name, True] for name in "abcdef"], "errors": []}
 
 
 def test_a_page_the_scanner_fails_on_is_one_error_and_the_others_go_on(tmp_path: Path) -> None:
@@ -86,7 +106,7 @@ def test_a_page_the_scanner_fails_on_is_one_error_and_the_others_go_on(tmp_path:
             yield (doc.source, os.getpid())
         """,
     )
-    assert result["out"] == [[name, False] for name in "abdef"]
+    assert result["out"] == [[name, name == "a"] for name in "abdef"]
     assert result["errors"] == [["c", "ValueError: no such shape"]]
 
 
@@ -101,7 +121,7 @@ def test_a_killed_worker_fails_only_the_document_that_kills_it(tmp_path: Path) -
         """,
     )
     # the documents the broken pool held are scanned again one by one: only "c" kills its worker again
-    assert result == {"out": [[name, False] for name in "abdef"], "errors": [["c", "worker died: " + KILLED]]}
+    assert result == {"out": [[name, name == "a"] for name in "abdef"], "errors": [["c", "worker died: " + KILLED]]}
 
 
 def test_a_document_too_large_for_a_worker_is_scanned_by_the_parent_in_its_turn(tmp_path: Path) -> None:
@@ -117,7 +137,7 @@ def test_a_document_too_large_for_a_worker_is_scanned_by_the_parent_in_its_turn(
             return _doc(name, name * docs_text.get(name, 10), kind)
         """,
     )
-    assert result == {"out": [[n, n == "d"] for n in "abcdef"], "errors": []}
+    assert result == {"out": [[n, n in "ad"] for n in "abcdef"], "errors": []}
 
 
 def test_a_bound_on_the_text_out_keeps_the_order(tmp_path: Path) -> None:
@@ -129,7 +149,7 @@ def test_a_bound_on_the_text_out_keeps_the_order(tmp_path: Path) -> None:
             yield (doc.source, os.getpid())
         """,
     )
-    assert result == {"out": [[name, False] for name in "abcdef"], "errors": []}
+    assert result == {"out": [[name, name == "a"] for name in "abcdef"], "errors": []}
 
 
 def test_a_parent_running_another_thread_is_never_forked_and_scans_alone(tmp_path: Path) -> None:

@@ -3,14 +3,14 @@
 With ``jobs`` above one, documents are scanned by that many worker processes (forked, so they start with
 everything the parent has imported and cost a few milliseconds each) while the parent reads the next ones
 and writes what came back: the findings still come out in input order, document by document. At most
-``2 × jobs`` documents, and at most :data:`IN_FLIGHT_CHARS` of text, are out at once, so memory stays
+``4 × jobs`` documents, and at most :data:`IN_FLIGHT_CHARS` of text, are out at once, so memory stays
 bounded however long the input; a document larger than :data:`PARENT_ONLY_CHARS` is scanned by the parent
 itself, piece by piece as with one job, once those before it are out (its findings are never held whole,
 nor is it copied to a worker). Workers are used only
 where ``fork`` is (Linux) and only while the parent runs no other thread (forking a threaded process can
-deadlock): elsewhere, and for a single document, the scan is the one-job scan. Before forking, the parent
-scans two tiny documents, so that what the scanner builds on first use is built once, not in each worker
-(measured: 50 ms of CPU less with two workers on the corpus, the same wall time).
+deadlock): elsewhere, the scan is the one-job scan. Workers start only after the parent has scanned the
+first :data:`SERIAL_FIRST_CHARS` characters itself: an input smaller than that (a few articles) never pays
+for them, and what the scanner builds on first use is built once, before the fork, not in each worker.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from . import LinkFilter, iter_scan
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
 
+SERIAL_FIRST_CHARS = 500_000  # scanned by the parent before any worker starts (a few articles, ~25 ms)
 PARENT_ONLY_CHARS = 8_000_000  # a larger document stays in the parent: streamed, never held whole
 IN_FLIGHT_CHARS = 32_000_000  # the documents out at once, in characters, however many jobs
 MAX_AUTO_JOBS = 8
@@ -56,18 +57,25 @@ def scan_each(
 ) -> Iterator[Finding]:
     """Each document's findings in turn, as they are found (a long page is never held whole); a document
     the scanner fails on goes to ``on_error`` with the exception, and the next one is scanned."""
-    if jobs <= 1 or not _can_fork():
-        yield from _serial(documents, links, whole_page, on_error)
-        return
     docs = iter(documents)
-    first = next(docs, None)
-    if first is None:
-        return
-    second = next(docs, None)
-    if second is None or not _can_fork():  # one document: no worker to start
-        yield from _serial([first], links, whole_page, on_error)
-        return
-    yield from _parallel(_chain(first, second, docs), links, whole_page, on_error, jobs)
+    if jobs > 1:
+        # The parent scans the first documents itself: a small input is done before workers would have
+        # started, and a large one is handed to workers already warm (what the scanner builds on first
+        # use is inherited, not built again in each of them).
+        scanned = 0
+        for doc in docs:
+            yield from _serial([doc], links, whole_page, on_error)
+            scanned += len(doc.text)
+            if scanned >= SERIAL_FIRST_CHARS:
+                break
+        following = next(docs, None)
+        if following is None:
+            return
+        if _can_fork():
+            yield from _parallel(_chain(following, docs), links, whole_page, on_error, jobs)
+            return
+        docs = _chain(following, docs)
+    yield from _serial(docs, links, whole_page, on_error)
 
 
 def _serial(documents: Iterable[Document], links: LinkFilter, whole_page: bool, on_error: OnError) -> Iterator[Finding]:
@@ -82,9 +90,8 @@ def _can_fork() -> bool:
     return sys.platform.startswith("linux") and threading.active_count() == 1
 
 
-def _chain(first: Document, second: Document, rest: Iterator[Document]) -> Iterator[Document]:
+def _chain(first: Document, rest: Iterator[Document]) -> Iterator[Document]:
     yield first
-    yield second
     yield from rest
 
 
@@ -195,7 +202,6 @@ class _Workers:
 def _parallel(
     documents: Iterator[Document], links: LinkFilter, whole_page: bool, on_error: OnError, jobs: int
 ) -> Iterator[Finding]:
-    _warm_up(links, whole_page)
     workers = _Workers(jobs, links, whole_page)
     pending: deque[tuple[Document, Job | None]] = deque()
     chars = 0  # of the documents out, held here until their findings are written (a worker may need them again)
@@ -203,7 +209,7 @@ def _parallel(
         for doc in documents:
             pending.append((doc, workers.submit(doc)))
             chars += len(doc.text)
-            while pending and (len(pending) >= 2 * jobs or chars > IN_FLIGHT_CHARS or pending[0][1] is None):
+            while pending and (len(pending) >= 4 * jobs or chars > IN_FLIGHT_CHARS or pending[0][1] is None):
                 done, job = pending.popleft()
                 chars -= len(done.text)
                 yield from _take(workers, (done, job), on_error)
@@ -211,20 +217,6 @@ def _parallel(
             yield from _take(workers, pending.popleft(), on_error)
     finally:
         workers.close()
-
-
-# What the scanner builds on first use (the URL pattern, the TLD list, compiled queries) is built once here,
-# before the fork, rather than once in every worker.
-_WARM_UP = (
-    Document("<warm-up>", '<p>A <a href="https://t.co/a">link</a> and example.com/b</p>', "html"),
-    Document("<warm-up>", "Text with https://t.co/a and example.com/b", "text"),
-)
-
-
-def _warm_up(links: LinkFilter, whole_page: bool) -> None:
-    for doc in _WARM_UP:
-        for _ in iter_scan(doc, links=links, whole_page=whole_page):
-            pass
 
 
 def _take(workers: _Workers, item: tuple[Document, Job | None], on_error: OnError) -> Iterator[Finding]:
