@@ -120,15 +120,11 @@ def route_diagnostics() -> None:
 def run_loop(coro: Coroutine[Any, Any, T]) -> T:
     """asyncio's own loop, its complaints logged as one line (uvloop was measured and did not pay here).
 
-    The cyclic garbage collector is set for a long run first: what is imported by now is frozen (never
-    scanned again), and young collections wait for 10,000 allocations instead of 700, so full collections,
-    whose cost grows with the run's heap, all but stop (measured at 8,000 links: 0.31 s of collections
-    -> 0.09 s). Only the command line does this; the library leaves a caller's collector alone."""
+    What the run has imported by now is frozen first (see ``main.long_run_collector``)."""
     import asyncio  # only for the commands that go online: scan starts without it
     import gc
 
     gc.freeze()
-    gc.set_threshold(10_000, 20, 20)
 
     async def guarded() -> T:
         asyncio.get_running_loop().set_exception_handler(_loop_exception)
