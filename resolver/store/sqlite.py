@@ -28,6 +28,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from ..errors import StoreError
 from .base import STORED_AT, Clock, Freshness, Sighting, _due, _next_source_row, _report, wall_clock
 
@@ -186,7 +188,7 @@ class SQLiteStore:
             return None
         if row is None or row[1] < self._clock():
             return None
-        value: dict[str, Any] = json.loads(row[0])
+        value: dict[str, Any] = _decode(row[0])
         return value
 
     def put(self, kind: str, key: str, value: dict[str, Any], ttl: float) -> None:
@@ -199,7 +201,7 @@ class SQLiteStore:
                 "INSERT INTO answers (kind, key, value, stored_at, expires_at) VALUES (?, ?, ?, ?, ?)"
                 " ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value,"
                 " stored_at = excluded.stored_at, expires_at = excluded.expires_at",
-                (kind, key, json.dumps(value, ensure_ascii=False), now, now + ttl),
+                (kind, key, _encode(value), now, now + ttl),
             )
         except sqlite3.Error as exc:
             self._failed("write", exc)
@@ -359,3 +361,18 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+def _encode(value: Any) -> str:
+    """A stored value as JSON text: orjson (a tenth of the standard library's time on an answer), or
+    ``json`` for what orjson refuses (a lone surrogate from undecodable input, an integer past 64 bits).
+    Both read back the same (a NaN, which no answer holds, would come back as null)."""
+    try:
+        return orjson.dumps(value).decode("utf-8")
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False)
+
+
+def _decode(text: str) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:  # what only ``json`` writes (NaN) or reads
+        return json.loads(text)
