@@ -166,6 +166,20 @@ def test_a_parent_running_another_thread_is_never_forked_and_scans_alone(tmp_pat
     assert result == {"out": [[name, True] for name in "abcdef"], "errors": []}
 
 
+def test_no_worker_can_be_forked_and_the_parent_scans_everything(tmp_path: Path) -> None:
+    result = run_workers(
+        tmp_path,
+        """
+        def no_fork():
+            raise BlockingIOError(11, "Resource temporarily unavailable")  # a process limit reached
+        os.fork = no_fork
+        def fake(doc, links, whole_page):
+            yield (doc.source, os.getpid())
+        """,
+    )
+    assert result == {"out": [[name, True] for name in "abcdef"], "errors": []}
+
+
 def test_one_document_starts_no_worker(tmp_path: Path) -> None:
     page = tmp_path / "one.html"
     page.write_text('<p><a href="https://t.co/abc">x</a></p>')

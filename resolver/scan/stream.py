@@ -113,6 +113,11 @@ def _scan_in_worker(doc: Document, links: LinkFilter, whole_page: bool) -> list[
         return ScanFailed(type(exc).__name__, str(exc))
 
 
+def _for_worker(doc: Document) -> Document:
+    """What a worker is sent: the text, not the source's bytes too (the scanner reads only the text)."""
+    return replace(doc, raw=None)
+
+
 def _quiet_interrupts() -> None:
     # Ctrl-C reaches the whole process group: the parent alone answers it (and stops the workers).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -151,12 +156,13 @@ class _Workers:
         if len(doc.text) > PARENT_ONLY_CHARS or self.pool is None:
             return None
         try:
-            # the source's bytes stay here: the scanner reads the text only, and they would double what is copied
-            scanned = replace(doc, raw=None)
-            return self.pool.submit(_scan_in_worker, scanned, self.links, self.whole_page), self.generation
+            return self.pool.submit(_scan_in_worker, _for_worker(doc), self.links, self.whole_page), self.generation
         except BrokenProcessPool:
             self.restart()
             return self.submit(doc)
+        except OSError:  # no process could be forked (a process limit, memory): the parent scans the rest
+            self.close()
+            return None
 
     def result(self, doc: Document, job: Job) -> list[Finding] | ScanFailed:
         from concurrent.futures.process import BrokenProcessPool
@@ -179,10 +185,12 @@ class _Workers:
             return ScanFailed("worker died", KILLED)
         try:
             found: list[Finding] | ScanFailed = single.submit(
-                _scan_in_worker, doc, self.links, self.whole_page
+                _scan_in_worker, _for_worker(doc), self.links, self.whole_page
             ).result()
         except BrokenProcessPool:
             return ScanFailed("worker died", KILLED)
+        except OSError as exc:  # not scanned in the parent: it may be what kills a process
+            return ScanFailed("worker died", f"{KILLED}; no worker could be started to try it alone ({exc})")
         finally:
             single.shutdown(wait=True)
         return found
