@@ -47,10 +47,10 @@ def test_workers_give_the_records_one_job_gives_in_the_same_order(tmp_path: Path
     assert len({json.loads(r)["source"] for r in records}) > 300  # many documents, so many went to workers
 
 
-def run_workers(tmp_path: Path, body: str) -> dict[str, object]:
-    """Run scan_each with jobs=2 over documents a..f in a fresh interpreter, with ``iter_scan`` replaced
-    by ``fake`` (defined in ``body``): what came out, in order, and whether the parent produced it (it
-    scans "a" itself before starting workers)."""
+def run_workers(tmp_path: Path, body: str = "") -> dict[str, object]:
+    """Run scan_each with jobs=2 over documents a..f in a fresh interpreter, ``iter_scan`` replaced by
+    ``fake`` (each document's name and pid, unless ``body`` defines another): what came out, in order, and
+    whether the parent produced it (it scans "a" itself before starting workers)."""
     code = textwrap.dedent(
         """
         import json, os, signal, sys
@@ -59,6 +59,8 @@ def run_workers(tmp_path: Path, body: str) -> dict[str, object]:
 
         PARENT = os.getpid()
         stream.SERIAL_FIRST_CHARS = 1  # the parent scans "a" (10 characters) itself, workers the rest
+        def fake(doc, links, whole_page):  # what each document gives: its name and who scanned it
+            yield (doc.source, os.getpid())
         {body}
         stream.iter_scan = fake
         docs = [Document(name, name * 10, "text") for name in "abcdef"]
@@ -74,13 +76,7 @@ def run_workers(tmp_path: Path, body: str) -> dict[str, object]:
 
 
 def test_each_document_is_scanned_in_a_worker_and_comes_out_in_order(tmp_path: Path) -> None:
-    result = run_workers(
-        tmp_path,
-        """
-        def fake(doc, links, whole_page):
-            yield (doc.source, os.getpid())
-        """,
-    )
+    result = run_workers(tmp_path)
     assert result == {"out": [[name, name == "a"] for name in "abcdef"], "errors": []}
 
 
@@ -89,8 +85,6 @@ def test_a_small_input_is_scanned_by_the_parent_alone(tmp_path: Path) -> None:
         tmp_path,
         """
         stream.SERIAL_FIRST_CHARS = 1_000  # 60 characters in all: workers would cost more than they save
-        def fake(doc, links, whole_page):
-            yield (doc.source, os.getpid())
         """,
     )
     assert result == {"out": [[name, True] for name in "abcdef"], "errors": []}
@@ -129,8 +123,6 @@ def test_a_document_too_large_for_a_worker_is_scanned_by_the_parent_in_its_turn(
         tmp_path,
         """
         stream.PARENT_ONLY_CHARS = 15  # "dd..." is 10 characters: make d alone too large
-        def fake(doc, links, whole_page):
-            yield (doc.source, os.getpid())
         docs_text = {"d": 20}
         _doc = Document
         def Document(name, text, kind):
@@ -145,8 +137,6 @@ def test_a_bound_on_the_text_out_keeps_the_order(tmp_path: Path) -> None:
         tmp_path,
         """
         stream.IN_FLIGHT_CHARS = 15  # each document is 10 characters: one out at a time beside the next
-        def fake(doc, links, whole_page):
-            yield (doc.source, os.getpid())
         """,
     )
     assert result == {"out": [[name, name == "a"] for name in "abcdef"], "errors": []}
@@ -159,8 +149,6 @@ def test_a_parent_running_another_thread_is_never_forked_and_scans_alone(tmp_pat
         import threading
         waiting = threading.Event()
         threading.Thread(target=waiting.wait, daemon=True).start()  # e.g. a DNS library's helper thread
-        def fake(doc, links, whole_page):
-            yield (doc.source, os.getpid())
         """,
     )
     assert result == {"out": [[name, True] for name in "abcdef"], "errors": []}
@@ -173,8 +161,6 @@ def test_no_worker_can_be_forked_and_the_parent_scans_everything(tmp_path: Path)
         def no_fork():
             raise BlockingIOError(11, "Resource temporarily unavailable")  # a process limit reached
         os.fork = no_fork
-        def fake(doc, links, whole_page):
-            yield (doc.source, os.getpid())
         """,
     )
     assert result == {"out": [[name, True] for name in "abcdef"], "errors": []}
