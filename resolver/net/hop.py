@@ -19,7 +19,7 @@ import httpx
 from ..errors import FetchError, NetworkError
 from .answer import Answer
 from .bodies import Inflater
-from .client import Client, guard_of, meter_of, open_answer, request_seconds
+from .client import Client, guard_of, metered_start, open_answer, request_seconds
 from .failures import failure_of, is_transport_failure, where
 from .guard import Target
 
@@ -77,7 +77,7 @@ async def fetch_once(
     """
     target = guard_of(client, allow_private=allow_private).judge(url)
     if not paced:
-        await meter_of(client).acquire(target.url)
+        await metered_start(client, target.url)
     return await fetch_judged(
         client, url, target, method=method, max_body=max_body, read_body=read_body, headers=headers,
         content=content, limit=limit,

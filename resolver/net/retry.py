@@ -21,7 +21,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 
 from .. import defaults
 from ..errors import FetchError, NetworkError, RetryLater
-from .client import Client, guard_of, meter_of
+from .client import Client, guard_of, meter_of, metered_start
 from .hop import HopResponse, fetch_judged
 from .timing import Budget
 
@@ -165,7 +165,7 @@ async def fetch_with_retry(
     meter = meter_of(client)
 
     async def attempt() -> HopResponse:
-        await meter.acquire(url)  # every attempt is metered; waiting for it is not the item's time
+        await metered_start(client, url)  # every attempt is metered; waiting for it is not the item's time
         if budget is None:
             return await fetch_judged(client, url, target, **kwargs)
         left = budget.remaining()

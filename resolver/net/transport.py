@@ -70,10 +70,7 @@ class AiohttpSeam(httpx.AsyncBaseTransport):
         sent: httpx.Headers,
     ) -> Answer:
         """Send one request, redirects off, its body undecoded; ``sent`` is what the answer says was sent."""
-        session = self._session
-        if session is None:
-            session, self._resolver = self._make_session()
-            self._session = session
+        session = self._session or self.ready()
         response = await session.request(
             method,
             url,
@@ -83,6 +80,13 @@ class AiohttpSeam(httpx.AsyncBaseTransport):
             timeout=self._timeout(timeout),
         )
         return AiohttpAnswer(response, sent)
+
+    def ready(self) -> aiohttp.ClientSession:
+        """The session, made now if it is not yet (inside the running loop): the first request's start
+        should not include importing aiohttp and building its TLS contexts."""
+        if self._session is None:
+            self._session, self._resolver = self._make_session()
+        return self._session
 
     def _timeout(self, timeout: Mapping[str, float | None]) -> aiohttp.ClientTimeout:
         key = tuple(timeout.items())
