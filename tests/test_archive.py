@@ -27,7 +27,7 @@ from resolver.archive import (
     parse_cdx,
 )
 from resolver.archive.near import Moment, Near, parse_moment, run_date, target_for
-from resolver.cli.app import app
+from resolver.cli import app
 from resolver.net import make_client
 from resolver.net.cassette import CassetteTransport
 from resolver.resolve.hops import ResolveOptions, resolve_url

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from resolver.cli.app import app
+from resolver.cli import app
 
 from .conftest import SEED, needs_shared
 
@@ -223,21 +223,58 @@ def test_large_page_scans_in_bounded_memory(tmp_path: Path) -> None:
 
 def test_scan_starts_without_the_network_stack_the_pipeline_or_the_store(fixtures: Path) -> None:
     """`resolver scan` of files is what cron runs over whole archives: every module of the HTTP stack, the
-    event loop, the pipeline or the store it imported would cost each run its start-up time."""
+    event loop, the pipeline or the store it imported would cost each run its start-up time, and so would
+    the other commands' modules (the command line builds the command it names alone)."""
     code = (
         "import sys; from resolver.cli import main\n"
         "sys.argv = ['resolver', 'scan', '-q', '-f', 'jsonl', *sys.argv[1:]]\n"
         "try:\n    main()\nexcept SystemExit as e:\n    code = e.code\n"
         "libraries = {'httpx', 'aiohttp', 'asyncio', 'sqlite3', 'tenacity', 'yaml'}\n"
         "rooms = {'resolver.pipeline', 'resolver.store'}\n"
+        "others = {f'resolver.cli.{c}' for c in ('resolve', 'rewrite', 'archive', 'cluster', 'report', 'platforms')}\n"
         "loaded = sorted(m for m in sys.modules\n"
-        "                if m.split('.')[0] in libraries or '.'.join(m.split('.')[:2]) in rooms)\n"
+        "                if m.split('.')[0] in libraries or '.'.join(m.split('.')[:2]) in rooms or m in others)\n"
         "print(code, *loaded, file=sys.stderr)"
     )
     args = [sys.executable, "-c", code, str(EXAMPLE), str(fixtures / "copied.txt")]
     done = subprocess.run(args, capture_output=True, text=True, timeout=60)
     assert len(jsonl(done.stdout)) > 10  # both documents were scanned (posts and links)
     assert done.stderr.split() == ["0"]  # exit 0, and nothing of the above was imported
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["scan", "--nope"],
+        ["scan"],
+        ["resolve", "--concurrency", "many", "x.txt"],
+        ["rewrite", "a.html", "b.html"],
+        ["archive", "--help"],
+        ["platforms", "--help"],
+        ["report", "--help"],
+        ["cluster", "--help"],
+    ],
+)
+def test_the_command_named_alone_answers_as_the_whole_app_does(args: list[str]) -> None:
+    """`main` builds only the command its command line names: that command's help, usage errors and exit
+    codes are the whole app's, word for word."""
+    from resolver.cli.commands import make_app
+
+    alone = CliRunner().invoke(make_app(args[0]), args)
+    whole = CliRunner().invoke(app, args)
+    assert (alone.exit_code, alone.output) == (whole.exit_code, whole.output)
+    assert alone.output  # a help text or a usage error, never silence
+    assert alone.exit_code in (0, 2)
+
+
+def test_main_builds_the_named_command_and_the_whole_app_for_anything_else() -> None:
+    from resolver.cli.main import named_command
+
+    assert named_command(["scan", "a.html"]) == "scan"
+    assert named_command(["resolve"]) == "resolve"
+    assert named_command(["--version"]) is None  # an option first: the root's
+    assert named_command(["scna", "a.html"]) is None  # misspelt: the whole app says "did you mean scan?"
+    assert named_command([]) is None
 
 
 def test_a_copied_tweet_without_its_status_link_gets_its_id_from_its_pic_link(fixtures: Path) -> None:

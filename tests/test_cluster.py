@@ -257,7 +257,7 @@ def test_the_command_says_how_to_get_the_extra(monkeypatch: pytest.MonkeyPatch, 
     from typer.testing import CliRunner
 
     import resolver.cluster
-    from resolver.cli.app import app
+    from resolver.cli import app
 
     monkeypatch.setattr(resolver.cluster, "missing_extra", lambda: "distributed")
     (tmp_path / "a.txt").write_text("https://example.com/\n", "utf-8")
@@ -280,7 +280,7 @@ def test_the_command_says_how_to_get_the_extra(monkeypatch: pytest.MonkeyPatch, 
 def test_usage_errors(args: list[str], says: str, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from resolver.cli.app import app
+    from resolver.cli import app
 
     (tmp_path / "a.txt").write_text("https://example.com/\n", "utf-8")
     result = CliRunner().invoke(app, ["cluster", str(tmp_path / "a.txt"), *args])

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from resolver.archive import ArchiveOptions, Archiver
-from resolver.cli.app import app
+from resolver.cli import app
 from resolver.cli.config import ConfigError, config_path, from_environment, load, misspelt_variables, parse_header
 from resolver.enrich import Enricher
 from resolver.net import RetryPolicy, make_client

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 import resolver.net.transport
 from resolver.archive import ArchiveOptions, Archiver, archive_records
-from resolver.cli.app import app
+from resolver.cli import app
 from resolver.errors import FetchError
 from resolver.models import ResolvedRecord
 from resolver.net import Deadline, RetryPolicy, make_client

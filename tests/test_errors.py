@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 import resolver.net.transport
-from resolver.cli.app import app
+from resolver.cli import app
 from resolver.models import Resolution
 from resolver.net import RetryPolicy, make_client
 from resolver.resolve.hops import ResolveOptions, resolve_url

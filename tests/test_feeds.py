@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from resolver.cli.app import app
+from resolver.cli import app
 from resolver.errors import SourceError
 from resolver.read import feeds
 from resolver.read.feeds import FeedError, Limits, detect, entries, read_listing, walk

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 from typer.testing import CliRunner
 
-from resolver.cli.app import app
+from resolver.cli import app
 from resolver.errors import BlockedError
 from resolver.net import RetryPolicy, make_client
 from resolver.net.guard import AddressGuard, AllowRule, is_public, normalise

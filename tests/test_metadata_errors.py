@@ -303,7 +303,7 @@ def test_every_platform_declares_the_sources_its_fetcher_tries() -> None:
 def test_the_platforms_command_lists_each_platforms_sources_in_order() -> None:
     from typer.testing import CliRunner
 
-    from resolver.cli.app import app
+    from resolver.cli import app
 
     result = CliRunner().invoke(app, ["platforms"])
     lines = {line.split()[0]: line for line in result.stdout.splitlines()}

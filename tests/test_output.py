@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from resolver.cli.app import app
+from resolver.cli import app
 from resolver.errors import OutputError
 from resolver.write import open_output, write_bytes
 

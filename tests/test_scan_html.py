@@ -293,7 +293,7 @@ version: 1
 def test_rewrite_writes_a_whole_url_over_a_bare_url_with_an_entity(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from resolver.cli.app import app
+    from resolver.cli import app
 
     article = tmp_path / "a.html"
     original = "<html><body><p>Read https://bit.ly/abc?x=1&amp;y=2 today.</p></body></html>\n"

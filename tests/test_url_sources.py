@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from resolver.cli.app import app
+from resolver.cli import app
 
 from .conftest import ConnectRecorder
 from .webserver import serve

@@ -9,7 +9,7 @@ import sys
 import typer
 
 from ..errors import ResolverError
-from .app import app
+from .commands import COMMANDS, make_app
 from .exits import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_SOFTWARE, EXIT_TERMINATED
 from .log import LogFormat, error, json_mode, log, route_diagnostics, set_log_format
 
@@ -40,6 +40,12 @@ def long_run_collector() -> None:
     gc.set_threshold(10_000, 20, 20)
 
 
+def named_command(args: list[str]) -> str | None:
+    """The command a command line names first (``resolver scan …``), or None when it names none or puts
+    anything before it (``--help``, ``--version``, a misspelt command): the whole app answers those."""
+    return args[0] if args and args[0] in COMMANDS else None
+
+
 def main() -> None:
     """Run the command line; exit with its code, never with a traceback or an asyncio dump."""
     import itertools
@@ -51,7 +57,7 @@ def main() -> None:
     route_diagnostics()
     _terminate_cleanly()
     try:
-        code = app(standalone_mode=False)
+        code = make_app(named_command(args))(standalone_mode=False)
     except typer.TyperException as exc:  # click's usage errors: bad options, missing arguments
         if json_mode():
             log("usage", f"usage error: {exc.format_message()}", exit_code=exc.exit_code)

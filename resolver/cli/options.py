@@ -33,11 +33,16 @@ class LinksChoice(str, Enum):
 
 
 Sources = Annotated[
-    list[str], typer.Argument(help="Files, directories, article URLs, or - for stdin.", show_default=False)
+    list[str],
+    typer.Argument(metavar="SOURCE...", help="Files, directories, article URLs, or - for stdin.", show_default=False),
 ]
 SourcesOrUrls = Annotated[
     list[str] | None,
-    typer.Argument(help="Files, directories, article URLs, or - for stdin (or none, with --urls).", show_default=False),
+    typer.Argument(
+        metavar="[SOURCE]...",
+        help="Files, directories, article URLs, or - for stdin (or none, with --urls).",
+        show_default=False,
+    ),
 ]
 UrlsOpt = Annotated[
     str | None,
