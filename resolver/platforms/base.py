@@ -50,19 +50,24 @@ class EmbedForm:
     """One shape of a platform's embed markup: the elements of ``tag`` (``*``: any) for which the XPath
     predicate ``test`` holds (no ``position()``: it is also asked of one element at a time).
 
-    The scanner finds a form one of two ways, both in C. A form with ``markers`` (substrings without which
-    a page cannot hold it, matched as written: embed code writes its names in lower case) is one query
-    over the tree, run only on a page whose text holds one of them. A form without is tested on each
-    element of its tag, found by one walk for every such form: so its tag must be one that pages hold few
-    of (``iframe``, ``blockquote``, ``amp-*``), never ``*``."""
+    The scanner finds every form in one walk over the tree, asking each element only what costs nothing
+    before it runs a form's compiled test: whether its tag is one of the forms' tags, and whether it carries
+    a form's ``attribute`` with one of the substrings ``holding`` (none: the attribute alone) in its value.
+    A form that names an attribute is tested only on elements that carry it so (a necessary condition of
+    ``test``, matched as written: embed code writes its names in lower case); so a form of any element
+    (``*``) must name one, and a form without is tested on each element of its tag, which must be a tag
+    that pages hold few of (``iframe``, ``blockquote``, ``amp-*``)."""
 
     tag: str
     test: str = ""
-    markers: tuple[str, ...] = ()
+    attribute: str | None = None
+    holding: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if self.tag == "*" and not self.markers:
-            raise ValueError(f"an embed form of any element needs markers: {self.test}")
+        if self.tag == "*" and self.attribute is None:
+            raise ValueError(f"an embed form of any element needs the attribute it always carries: {self.test}")
+        if self.holding and self.attribute is None:
+            raise ValueError(f"an embed form's substrings need the attribute that holds them: {self.test}")
 
     @property
     def xpath(self) -> str:

@@ -136,7 +136,10 @@ PLATFORM = Platform(
     fetch=fetch,
     embed_forms=(
         EmbedForm(
-            "*", "(contains(@class, 'fb-post') or contains(@class, 'fb-video')) and @data-href", ("fb-post", "fb-video")
+            "*",
+            "(contains(@class, 'fb-post') or contains(@class, 'fb-video')) and @data-href",
+            "class",
+            ("fb-post", "fb-video"),
         ),
         EmbedForm("amp-facebook", "@data-href"),
         EmbedForm(

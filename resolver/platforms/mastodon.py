@@ -180,7 +180,7 @@ PLATFORM = Platform(
     canonical_url=canonical_url,
     fetch=fetch,
     embed_forms=(
-        EmbedForm("*", "contains(@class, 'mastodon-embed')", ("mastodon-embed",)),
+        EmbedForm("*", "contains(@class, 'mastodon-embed')", "class", ("mastodon-embed",)),
         EmbedForm("iframe", "re:test(@src, '/@[^/]+/[0-9]+/embed')"),
     ),
     parse_embed=parse_embed,

@@ -503,21 +503,22 @@ PLATFORM = Platform(
     hosts=HOSTS,
     canonical_url=canonical_url,
     embed_forms=(
-        EmbedForm("*", _TWEET_CLASS.format("twitter-tweet"), ("twitter-tweet",)),
-        EmbedForm("*", _TWEET_CLASS.format("twitter-video"), ("twitter-video",)),
+        EmbedForm("*", _TWEET_CLASS.format("twitter-tweet"), "class", ("twitter-tweet",)),
+        EmbedForm("*", _TWEET_CLASS.format("twitter-video"), "class", ("twitter-video",)),
         EmbedForm("amp-twitter"),
-        EmbedForm("*", "@data-tweet-id", ("data-tweet-id",)),
+        EmbedForm("*", "@data-tweet-id", "data-tweet-id"),
         EmbedForm(
             "iframe",
             "contains(@src, 'twitter.com/embed/Tweet.html') or contains(@src, 'twitter.com/embed/index.html')"
             " or contains(@src, 'twitframe.com/show')",
         ),
-        # a div classed "tweet" is common; one that holds a tweet's parts is not (its markers are those parts)
+        # a div classed "tweet" is common; one that holds a tweet's parts is not
         EmbedForm(
             "div",
             f"{_TWEET_CLASS.format('tweet')} and contains(concat(' ', normalize-space(@class), ' '), ' tweet ')"
             f" and (@data-attrs or .//*[{_TWEET_CLASS.format('tweet-text')} or {_TWEET_CLASS.format('tweet-author')}])",
-            ("data-attrs", "tweet-text", "tweet-author"),
+            "class",
+            ("tweet",),
         ),
         EmbedForm("blockquote", "not(@class) and .//a[contains(@href, '/status/')] and contains(., '(@')"),
     ),

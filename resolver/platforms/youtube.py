@@ -85,6 +85,7 @@ PLATFORM = Platform(
             "*",
             "not(self::a)"
             " and @data-src[contains(., 'youtube.com/embed/') or contains(., 'youtube-nocookie.com/embed/')]",
+            "data-src",
             ("youtube.com/embed/", "youtube-nocookie.com/embed/"),
         ),
         EmbedForm("amp-youtube"),

@@ -21,7 +21,7 @@ import lxml.etree
 import lxml.html
 
 from ..models import Document
-from ..platforms import PLATFORMS, Embed, EmbedForm, Platform, PostRef, match_post_url
+from ..platforms import PLATFORMS, Embed, Platform, PostRef, match_post_url
 from .findings import LineIndex
 from .held import Decoded, base64_markup, unescape_html, unescape_js
 from .links import find_urls
@@ -83,92 +83,88 @@ class _EmbedElement:
 
 
 class _Forms:
-    """The registry's embed forms, compiled once (see ``EmbedForm``): the queries of the forms with
-    markers, and for the forms without, the tags to walk and each tag's tests in registry order."""
+    """The registry's embed forms, compiled once (see ``EmbedForm``), in registry order (a lower rank wins
+    an element two forms take): for each tag, one test that any of its forms holds (most iframes and
+    blockquotes hold no embed) and then each form's own; for each attribute a form names, the forms that
+    name it, with the substrings its value must hold."""
 
     def __init__(self, platforms: Iterable[Platform]) -> None:
-        self.rank: dict[str, int] = {}  # by name: a Platform is not hashable
-        self.queries: list[tuple[Platform, tuple[str, ...], lxml.etree.XPath]] = []
-        tests: dict[str, list[tuple[Platform, str]]] = {}
-        for rank, platform in enumerate(platforms):
-            self.rank[platform.name] = rank
+        by_tag: dict[str, list[tuple[int, Platform, str]]] = {}
+        by_attribute: dict[str, list[_Led]] = {}
+        rank = 0
+        for platform in platforms:
             for form in platform.embed_forms:
-                if form.markers:
-                    self.queries.append((platform, form.markers, lxml.etree.XPath(_query(form), namespaces=_NS)))
+                rank += 1
+                if form.attribute is not None:
+                    test = _self_test(form.test)
+                    by_attribute.setdefault(form.attribute, []).append((rank, platform, form.tag, form.holding, test))
                 else:
-                    tests.setdefault(form.tag, []).append((platform, form.test))
-        self.tags = tuple(tests)
-        # per tag: one test that any of its forms holds (most iframes and blockquotes hold no embed),
-        # then each form's own, to say whose it is
-        self.any: dict[str, lxml.etree.XPath] = {}
-        self.each: dict[str, list[tuple[Platform, lxml.etree.XPath]]] = {}
-        for tag, forms in tests.items():
-            if any(not test for _, test in forms):
-                self.any[tag] = lxml.etree.XPath("true()")
+                    by_tag.setdefault(form.tag, []).append((rank, platform, form.test))
+        self.by_tag: dict[str, tuple[lxml.etree.XPath, list[tuple[int, Platform, lxml.etree.XPath]]]] = {}
+        for tag, forms in by_tag.items():
+            if any(not test for _, _, test in forms):
+                held = lxml.etree.XPath("true()")
             else:
-                self.any[tag] = lxml.etree.XPath(
-                    "boolean(self::node()[" + " or ".join(f"({test})" for _, test in forms) + "])", namespaces=_NS
-                )
-            self.each[tag] = [
-                (platform, lxml.etree.XPath(f"boolean(self::node()[{test}])" if test else "true()", namespaces=_NS))
-                for platform, test in forms
-            ]
+                held = _self_test(" or ".join(f"({test})" for _, _, test in forms))
+            self.by_tag[tag] = (held, [(rank, platform, _self_test(test)) for rank, platform, test in forms])
+        # per attribute, one search for every substring its forms hold (None: the attribute alone may do)
+        self.by_attribute: list[tuple[str, re.Pattern[str] | None, list[_Led]]] = []
+        for attribute, led in by_attribute.items():
+            parts = {part for _, _, _, holding, _ in led for part in holding}
+            any_part = None if any(not holding for _, _, _, holding, _ in led) else _any_of(parts)
+            self.by_attribute.append((attribute, any_part, led))
 
 
-# one attribute, or one holding a word (not '': contains(@x, '') holds on elements without @x too)
-_ONE_ATTRIBUTE = re.compile(r"@([a-z][a-z0-9_.-]*+)|contains\(@([a-z][a-z0-9_.-]*+), '[^']++'\)")
+_Led = tuple[int, Platform, str, tuple[str, ...], lxml.etree.XPath]  # rank, platform, tag, holding, test
 
 
-def _query(form: EmbedForm) -> str:
-    """The form's query. Any element that has an attribute (``@data-tweet-id``), or one whose value holds
-    a word (``contains(@class, 'w')``), is asked for through those attributes (``//@class[contains(.,
-    'w')]/..``, the same elements in the same order): libxml2 then tests the attributes alone instead of
-    every element, a third less work on a page of a thousand elements."""
-    m = _ONE_ATTRIBUTE.fullmatch(form.test)
-    if form.tag != "*" or m is None:
-        return form.xpath
-    if m.group(1) is not None:
-        return f"//@{m.group(1)}/.."
-    return f"//@{m.group(2)}[" + form.test.replace(f"@{m.group(2)}", ".", 1) + "]/.."
+def _any_of(parts: Iterable[str]) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(part) for part in sorted(parts, key=len, reverse=True)))
+
+
+def _self_test(test: str) -> lxml.etree.XPath:
+    """``test`` asked of one element (true when empty)."""
+    return lxml.etree.XPath(f"boolean(self::node()[{test}])" if test else "true()", namespaces=_NS)
 
 
 _FORMS = _Forms(PLATFORMS)
 
 
-def form_hits(root: Any, text: str) -> dict[Any, Platform]:
+def form_hits(root: Any) -> dict[Any, Platform]:
     """Every element one of the registry's embed forms takes, in document order, with the platform whose
-    form it is (the first in the registry, where two take the same element)."""
-    forms = _FORMS
+    form it is (the first in the registry, where two take the same element). One walk over the elements:
+    a compiled test runs only on an element of a form's tag, or one carrying a form's attribute so."""
+    by_tag, by_attribute = _FORMS.by_tag, _FORMS.by_attribute
     found: dict[Any, Platform] = {}
-    for el in root.iter(*forms.tags):  # one walk in C for every form led by its tag
+    for el in root.iter(lxml.etree.Element):
+        best: tuple[int, Platform] | None = None
         tag = el.tag
-        if not forms.any[tag](el):
-            continue
-        for platform, test in forms.each[tag]:
-            if test(el):
-                found[el] = platform
-                break
-    in_order = True  # the walk gives document order; a query's hits among them need sorting
-    for platform, markers, query in forms.queries:
-        if not any(marker in text for marker in markers):
-            continue
-        rank = forms.rank[platform.name]
-        for el in query(root):
-            known = found.get(el)
-            if known is None:
-                found[el] = platform
-                in_order = False
-            elif forms.rank[known.name] > rank:
-                found[el] = platform
-    if in_order:
-        return found
-    return {el: found[el] for el in root.iter(*{el.tag for el in found}) if el in found}
+        tagged = by_tag.get(tag)
+        if tagged is not None and tagged[0](el):
+            best = next(((rank, platform) for rank, platform, test in tagged[1] if test(el)), None)
+        for attribute, any_part, led in by_attribute:
+            value = el.get(attribute)
+            if value is None or (any_part is not None and any_part.search(value) is None):
+                continue  # most classes name no embed: one search in C says so for all the forms
+            for rank, platform, form_tag, holding, test in led:
+                if best is not None and best[0] < rank:
+                    break
+                if (
+                    (form_tag == "*" or form_tag == tag)
+                    and (not holding or any(part in value for part in holding))
+                    and test(el)
+                ):
+                    best = (rank, platform)
+                    break
+        if best is not None:
+            found[el] = best[1]
+    return found
 
 
-def _embed_elements(root: Any, text: str, smap: SourceMap) -> list[_EmbedElement]:
+def _embed_elements(root: Any, smap: SourceMap) -> list[_EmbedElement]:
     """Every embed root, outermost only per platform, in document order; an embed blockquote left open
     yields to the one it swallowed (see ``_left_open``)."""
-    found = form_hits(root, text)
+    found = form_hits(root)
     chosen: dict[Any, _EmbedElement] = {}
     for el, platform in found.items():
         outer = next((a for a in el.iterancestors() if a in chosen and found[a] is platform), None)
@@ -402,7 +398,7 @@ _BLOCKS = ("div", "p", "section", "blockquote", "header", "footer")
 
 def find_embeds(text: str, root: Any, smap: SourceMap, base: str | None, depth: int = 0) -> Iterator[EmbedHit]:
     """Every embed of ``text`` (spans into it): displayed ones, then the copies it holds as data."""
-    elements = _embed_elements(root, text, smap)
+    elements = _embed_elements(root, smap)
     parsed: list[tuple[Any, Embed | None, Any]] = []
     for found in elements:
         assert found.platform.parse_embed is not None
