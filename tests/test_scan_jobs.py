@@ -180,3 +180,70 @@ def test_jobs_comes_from_the_environment_and_is_checked() -> None:
                           text=True, env=env, timeout=120)  # fmt: skip
     assert proc.returncode == 2
     assert "RESOLVER_JOBS" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def run_unread_files(tmp_path: Path) -> dict[str, object]:
+    """scan_each with jobs=2 over files a..f given unread, e an unreadable FIFO, in a fresh interpreter:
+    what came out and who scanned it, what failed to read, and which process read each file."""
+    folder = tmp_path / "files"
+    folder.mkdir()
+    for name in "abcdf":
+        (folder / f"{name}.txt").write_text(name * 10)
+    os.mkfifo(folder / "e.txt")  # a reader would wait for a writer for ever: refused unread
+    code = textwrap.dedent(
+        f"""
+        import json, os, sys
+        from resolver.read.files import UnreadFile, unread_file
+        from resolver.scan import stream
+
+        PARENT = os.getpid()
+        stream.SERIAL_FIRST_CHARS = 1  # the parent scans "a" itself, workers the rest
+        def fake(doc, links, whole_page):
+            yield (os.path.basename(doc.source)[0], os.getpid())
+        stream.iter_scan = fake
+        reading = UnreadFile.read
+        def read(self):  # who reads each file, written where every process can add to it
+            with open({str(tmp_path / "readers")!r}, "a") as log:
+                log.write(os.path.basename(self.source)[0] + " " + str(os.getpid() == PARENT) + "\\n")
+            return reading(self)
+        UnreadFile.read = read
+        items = [unread_file(os.path.join({str(folder)!r}, name + ".txt")) for name in "abcdef"]
+        unreadable, errors = [], []
+        out = list(stream.scan_each(items, on_error=lambda d, e: errors.append(str(e)),
+                                    on_unreadable=lambda e: unreadable.append(e.reason), jobs=2))
+        print(json.dumps({{"out": [[s, pid == PARENT] for s, pid in out], "unreadable": unreadable,
+                          "errors": errors}}))
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    result: dict[str, object] = json.loads(proc.stdout)
+    result["readers"] = sorted((tmp_path / "readers").read_text().split("\n")[:-1])
+    return result
+
+
+def test_files_given_unread_are_read_by_the_workers_that_scan_them(tmp_path: Path) -> None:
+    result = run_unread_files(tmp_path)
+    assert result["out"] == [[name, name == "a"] for name in "abcdf"]  # in input order, e left out
+    # the parent read "a" (it scans it itself); every other file, e included, was read in a worker
+    assert result["readers"] == ["a True", "b False", "c False", "d False", "e False", "f False"]
+    assert result["unreadable"] == ["not a regular file (a FIFO); refused"]  # a source's failure,
+    assert result["errors"] == []  # not a scanner's
+
+
+def test_an_unreadable_file_fails_as_one_source_and_the_exit_code_says_so(tmp_path: Path) -> None:
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    for copy in range(12):
+        for article in ARTICLES:
+            (articles / f"{copy:02d}-{article.name}").write_bytes(article.read_bytes())
+    os.mkfifo(articles / "06-zz.html")  # in the middle of the input, past what the parent scans alone
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    first = scan(str(articles), "-q", "--format", "jsonl", "-j", "1", "-o", str(one))
+    second = scan(str(articles), "-q", "--format", "jsonl", "-j", "2", "-o", str(two))
+    assert (first.returncode, second.returncode) == (2, 2)
+    assert first.stderr == second.stderr
+    fifo = articles / "06-zz.html"
+    assert first.stderr.strip().splitlines() == [f"resolver: error: {fifo}: not a regular file (a FIFO); refused"]
+    assert two.read_text() == one.read_text()
+    assert len(one.read_text().splitlines()) > 1000

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from ..errors import SourceError
     from ..models import Document
+    from ..read.files import UnreadFile
 
 T = TypeVar("T")
 
@@ -71,7 +72,7 @@ def source_failed(exc: SourceError) -> None:
     error(str(exc), source=exc.source)
 
 
-def scan_failed(doc: Document, exc: Exception) -> None:
+def scan_failed(doc: Document | UnreadFile, exc: Exception) -> None:
     """A page the scanner failed on (a bug): one line naming it and the exception (the others go on)."""
     error(f"{doc.source}: could not scan: {type(exc).__name__}: {exc}")
 

@@ -11,6 +11,7 @@ import sys
 import typer
 
 from ..models import Document
+from ..read.files import UnreadFile
 from ..read.sources import SourceReader, UrlFetch
 from ..scan.stream import auto_jobs, scan_each
 from . import net_options as net
@@ -53,13 +54,20 @@ def scan_command(
     )  # fmt: skip
     unscanned = 0
 
-    def failed(doc: Document, exc: Exception) -> None:
+    def failed(item: Document | UnreadFile, exc: Exception) -> None:
         nonlocal unscanned
         unscanned += 1
-        scan_failed(doc, exc)
+        scan_failed(item, exc)
 
     workers = jobs or auto_jobs()
-    findings = scan_each(reader, links=links.value, whole_page=whole_page, on_error=failed, jobs=workers)
+    findings = scan_each(
+        reader.items(files_unread=True),  # each file read and decoded by the process that scans it
+        links=links.value,
+        whole_page=whole_page,
+        on_error=failed,
+        on_unreadable=reader.failed_source,
+        jobs=workers,
+    )
     count = write_output(output, format_for(format, output), (finding.to_dict() for finding in findings))
     failures = reader.failed + unscanned
     if not quiet and sys.stderr.isatty():

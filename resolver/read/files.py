@@ -13,6 +13,7 @@ import os
 import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -97,6 +98,31 @@ def read_source(
         data, content_type, final_url = fetch(source)
         return document(source, data, kind=kind, content_type=content_type, base_url=final_url)
     return document(source, read_file(source, max_bytes), kind=kind)
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadFile:
+    """A file SOURCE not read yet: what reading it takes, so that it can be read where it is scanned (a
+    worker process, which then neither receives the text through a pipe nor waits for the parent to
+    decode it). ``size`` is its size when it was listed, in bytes (None: unknown): a bound for planning,
+    not a promise; ``read`` applies the cap to what it finds."""
+
+    source: str
+    kind: ContentKind | None = None
+    max_bytes: int = MAX_SOURCE_BYTES
+    size: int | None = None
+
+    def read(self) -> Document:
+        """The Document, as :func:`read_source` reads it. Raises SourceError."""
+        return document(self.source, read_file(self.source, self.max_bytes), kind=self.kind)
+
+
+def unread_file(path: str, kind: ContentKind | None = None, max_bytes: int = MAX_SOURCE_BYTES) -> UnreadFile:
+    try:
+        size: int | None = os.stat(path).st_size
+    except OSError:  # reading it will say why, in its turn
+        size = None
+    return UnreadFile(path, kind, max_bytes, size)
 
 
 def read_file(path: str, max_bytes: int = MAX_SOURCE_BYTES) -> bytes:

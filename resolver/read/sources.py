@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ResolverError, SourceError
 from ..models import ContentKind, Document
-from .files import MAX_SOURCE_BYTES, Fetcher, document, expand_sources, read_source
+from .files import MAX_SOURCE_BYTES, Fetcher, UnreadFile, document, expand_sources, read_source, unread_file
 
 if TYPE_CHECKING:
     import asyncio
@@ -121,7 +121,9 @@ class SourceReader:
     Each failure goes to ``on_error`` (by default it is kept in ``errors``). ``walk`` goes over the queue of
     sources, which grows as feeds are read: a progress bar may wrap it. ``fetch`` may be replaced before the
     reader is iterated (a run hands it a :class:`ClientFetch` of its own client). ``skip`` names documents not
-    to read at all (a resumed output already holds them); ``skipped`` counts them.
+    to read at all (a resumed output already holds them); ``skipped`` counts them. :meth:`items` may leave
+    files unread, for whoever scans them to read (:class:`UnreadFile`); a file that fails there is reported
+    through :meth:`failed_source`, as one read here would be.
     """
 
     def __init__(
@@ -146,11 +148,19 @@ class SourceReader:
         self.failed = 0
         self.skipped = 0
 
-    def _failed(self, error: SourceError) -> None:
+    def failed_source(self, error: SourceError) -> None:
+        """A source that could not be read: counted, and reported to ``on_error``."""
         self.failed += 1
         self.on_error(error)
 
     def __iter__(self) -> Iterator[Document]:
+        for item in self.items():
+            assert isinstance(item, Document)
+            yield item
+
+    def items(self, *, files_unread: bool = False) -> Iterator[Document | UnreadFile]:
+        """Every SOURCE's Document in turn; with ``files_unread``, a file SOURCE as an :class:`UnreadFile`
+        (standard input, URLs and feeds are read here all the same)."""
         queue = list(self.sources)
         listings_left = MAX_LISTINGS
         for source in self.walk(queue):
@@ -159,7 +169,10 @@ class SourceReader:
                 continue
             try:
                 if not source.startswith(("http://", "https://")):
-                    yield read_source(source, kind=self.kind, fetch=self.fetch, max_bytes=self.max_bytes)
+                    if files_unread and source != "-":
+                        yield unread_file(source, self.kind, self.max_bytes)
+                    else:
+                        yield read_source(source, kind=self.kind, fetch=self.fetch, max_bytes=self.max_bytes)
                     continue
                 data, content_type, final_url = self.fetch(source)
                 from .feeds import detect, walk  # imported only when a URL is read
@@ -169,7 +182,7 @@ class SourceReader:
                     problems: list[SourceError] = []  # a sitemap of an index that fails: reported, not fatal
                     entries = walk(data, final_url, self.fetch, on_error=problems.append)[:MAX_ARTICLES]
                     for problem in problems:
-                        self._failed(problem)
+                        self.failed_source(problem)
                     if not entries:
                         raise SourceError(source, "a feed or sitemap that lists no articles")
                     queue.extend(e for e in entries if e not in queue)
@@ -177,4 +190,4 @@ class SourceReader:
                     continue
                 yield document(source, data, kind=self.kind, content_type=content_type, base_url=final_url)
             except SourceError as exc:
-                self._failed(exc)
+                self.failed_source(exc)

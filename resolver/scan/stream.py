@@ -1,8 +1,10 @@
 """Many documents → their findings, streamed: a scanner failure on one document does not lose the others.
 
 With ``jobs`` above one, documents are scanned by that many worker processes (forked, so they start with
-everything the parent has imported and cost a few milliseconds each) while the parent reads the next ones
-and writes what came back: the findings still come out in input order, document by document. At most
+everything the parent has imported and cost a few milliseconds each) while the parent lists the next ones
+and writes what came back: the findings still come out in input order, document by document. A file given
+unread (:class:`UnreadFile`) is read by the worker that scans it: its text never goes through a pipe, and
+the parent neither reads nor decodes it. At most
 ``4 × jobs`` documents, and at most :data:`IN_FLIGHT_CHARS` of text, are out at once, so memory stays
 bounded however long the input; a document larger than :data:`PARENT_ONLY_CHARS` is scanned by the parent
 itself, piece by piece as with one job, once those before it are out (its findings are never held whole,
@@ -24,7 +26,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from ..errors import SourceError
 from ..models import Document, Finding
+from ..read.files import UnreadFile
 from . import LinkFilter, iter_scan
 
 if TYPE_CHECKING:
@@ -34,7 +38,9 @@ SERIAL_FIRST_CHARS = 500_000  # scanned by the parent before any worker starts (
 PARENT_ONLY_CHARS = 8_000_000  # a larger document stays in the parent: streamed, never held whole
 IN_FLIGHT_CHARS = 32_000_000  # the documents out at once, in characters, however many jobs
 MAX_AUTO_JOBS = 8
-OnError = Callable[[Document, Exception], None]
+Item = Document | UnreadFile
+OnError = Callable[[Item, Exception], None]
+OnUnreadable = Callable[[SourceError], None]
 Job = tuple["Future[Any]", int]  # a worker's scan, and the generation of the pool it went to
 
 
@@ -48,49 +54,85 @@ def auto_jobs() -> int:
 
 
 def scan_each(
-    documents: Iterable[Document],
+    documents: Iterable[Item],
     *,
     links: LinkFilter = "all",
     whole_page: bool = False,
     on_error: OnError,
+    on_unreadable: OnUnreadable | None = None,
     jobs: int = 1,
 ) -> Iterator[Finding]:
     """Each document's findings in turn, as they are found (a long page is never held whole); a document
-    the scanner fails on goes to ``on_error`` with the exception, and the next one is scanned."""
-    docs = iter(documents)
+    the scanner fails on goes to ``on_error`` with the exception, and the next one is scanned. A file given
+    unread that cannot be read goes to ``on_unreadable`` (to ``on_error`` if there is none)."""
+    failed = _Failures(on_error, on_unreadable)
+    items = iter(documents)
     if jobs > 1:
         # The parent scans the first documents itself: a small input is done before workers would have
         # started, and a large one is handed to workers already warm (what the scanner builds on first
         # use is inherited, not built again in each of them).
         scanned = 0
-        for doc in docs:
-            yield from _serial([doc], links, whole_page, on_error)
+        for item in items:
+            doc = failed.opened(item)
+            if doc is None:
+                continue
+            yield from _serial([doc], links, whole_page, failed)
             scanned += len(doc.text)
             if scanned >= SERIAL_FIRST_CHARS:
                 break
-        following = next(docs, None)
+        following = next(items, None)
         if following is None:
             return
         if _can_fork():
-            yield from _parallel(_chain(following, docs), links, whole_page, on_error, jobs)
+            yield from _parallel(_chain(following, items), links, whole_page, failed, jobs)
             return
-        docs = _chain(following, docs)
-    yield from _serial(docs, links, whole_page, on_error)
+        items = _chain(following, items)
+    yield from _serial(items, links, whole_page, failed)
 
 
-def _serial(documents: Iterable[Document], links: LinkFilter, whole_page: bool, on_error: OnError) -> Iterator[Finding]:
-    for doc in documents:
+class _Failures:
+    """Where a document's failure goes: the scanner's to ``on_error``; an unread file's, when reading it
+    fails, to ``on_unreadable`` (or ``on_error``)."""
+
+    def __init__(self, on_error: OnError, on_unreadable: OnUnreadable | None) -> None:
+        self.on_error, self.on_unreadable = on_error, on_unreadable
+
+    def scan(self, item: Item, exc: Exception) -> None:
+        self.on_error(item, exc)
+
+    def read(self, item: Item, exc: SourceError) -> None:
+        if self.on_unreadable is not None:
+            self.on_unreadable(exc)
+        else:
+            self.on_error(item, exc)
+
+    def opened(self, item: Item) -> Document | None:
+        """The item's Document, read now if it is an unread file (None: it could not be, and said so)."""
+        if isinstance(item, Document):
+            return item
+        try:
+            return item.read()
+        except SourceError as exc:
+            self.read(item, exc)
+            return None
+
+
+def _serial(items: Iterable[Item], links: LinkFilter, whole_page: bool, failed: _Failures) -> Iterator[Finding]:
+    for item in items:
+        doc = failed.opened(item)
+        if doc is None:
+            continue
         try:
             yield from iter_scan(doc, links=links, whole_page=whole_page)
         except Exception as exc:  # a scanner bug on one page is that page's failure, reported by on_error
-            on_error(doc, exc)
+            failed.scan(item, exc)
 
 
 def _can_fork() -> bool:
     return sys.platform.startswith("linux") and threading.active_count() == 1
 
 
-def _chain(first: Document, rest: Iterator[Document]) -> Iterator[Document]:
+def _chain(first: Item, rest: Iterator[Item]) -> Iterator[Item]:
     yield first
     yield from rest
 
@@ -106,16 +148,38 @@ class ScanFailed(Exception):
         return f"{self.kind}: {self.message}" if self.message else self.kind
 
 
-def _scan_in_worker(doc: Document, links: LinkFilter, whole_page: bool) -> list[Finding] | ScanFailed:
+class Unreadable(Exception):
+    """A file a worker could not read: its source and reason (the SourceError, rebuilt in the parent)."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        super().__init__(source, reason)  # both in args: it is pickled back from the worker
+        self.source, self.reason = source, reason
+
+
+Outcome = list[Finding] | ScanFailed | Unreadable
+
+
+def _scan_in_worker(item: Item, links: LinkFilter, whole_page: bool) -> Outcome:
+    if isinstance(item, UnreadFile):
+        try:
+            item = item.read()
+        except SourceError as exc:
+            return Unreadable(exc.source, exc.reason)
     try:
-        return list(iter_scan(doc, links=links, whole_page=whole_page))
+        return list(iter_scan(item, links=links, whole_page=whole_page))
     except Exception as exc:  # the page's failure, carried back to the parent's on_error
         return ScanFailed(type(exc).__name__, str(exc))
 
 
-def _for_worker(doc: Document) -> Document:
-    """What a worker is sent: the text, not the source's bytes too (the scanner reads only the text)."""
-    return replace(doc, raw=None)
+def _for_worker(item: Item) -> Item:
+    """What a worker is sent: an unread file as it is; of a document, the text, not the source's bytes too
+    (the scanner reads only the text)."""
+    return replace(item, raw=None) if isinstance(item, Document) else item
+
+
+def _size(item: Item) -> int:
+    """The item's text in characters or, for an unread file, its size in bytes (as many or more)."""
+    return len(item.text) if isinstance(item, Document) else item.size or 0
 
 
 def _quiet_interrupts() -> None:
@@ -149,11 +213,11 @@ class _Workers:
         context = multiprocessing.get_context("fork")
         return ProcessPoolExecutor(jobs, mp_context=context, initializer=_quiet_interrupts)
 
-    def submit(self, doc: Document) -> Job | None:
+    def submit(self, doc: Item) -> Job | None:
         """The document's scan in a worker; None: the parent scans it (too large, or no pool)."""
         from concurrent.futures.process import BrokenProcessPool
 
-        if len(doc.text) > PARENT_ONLY_CHARS or self.pool is None:
+        if _size(doc) > PARENT_ONLY_CHARS or self.pool is None:
             return None
         try:
             return self.pool.submit(_scan_in_worker, _for_worker(doc), self.links, self.whole_page), self.generation
@@ -164,19 +228,19 @@ class _Workers:
             self.close()
             return None
 
-    def result(self, doc: Document, job: Job) -> list[Finding] | ScanFailed:
+    def result(self, doc: Item, job: Job) -> Outcome:
         from concurrent.futures.process import BrokenProcessPool
 
         future, generation = job
         try:
-            found: list[Finding] | ScanFailed = future.result()
+            found: Outcome = future.result()
         except BrokenProcessPool:
             if generation == self.generation:
                 self.restart()
             return self.alone(doc)
         return found
 
-    def alone(self, doc: Document) -> list[Finding] | ScanFailed:
+    def alone(self, doc: Item) -> Outcome:
         """The document scanned in a worker of its own: if that one dies too, the document is the cause."""
         from concurrent.futures.process import BrokenProcessPool
 
@@ -184,7 +248,7 @@ class _Workers:
         if single is None:
             return ScanFailed("worker died", KILLED)
         try:
-            found: list[Finding] | ScanFailed = single.submit(
+            found: Outcome = single.submit(
                 _scan_in_worker, _for_worker(doc), self.links, self.whole_page
             ).result()
         except BrokenProcessPool:
@@ -208,32 +272,34 @@ class _Workers:
 
 
 def _parallel(
-    documents: Iterator[Document], links: LinkFilter, whole_page: bool, on_error: OnError, jobs: int
+    items: Iterator[Item], links: LinkFilter, whole_page: bool, failed: _Failures, jobs: int
 ) -> Iterator[Finding]:
     workers = _Workers(jobs, links, whole_page)
-    pending: deque[tuple[Document, Job | None]] = deque()
+    pending: deque[tuple[Item, Job | None]] = deque()
     chars = 0  # of the documents out, held here until their findings are written (a worker may need them again)
     try:
-        for doc in documents:
-            pending.append((doc, workers.submit(doc)))
-            chars += len(doc.text)
+        for item in items:
+            pending.append((item, workers.submit(item)))
+            chars += _size(item)
             while pending and (len(pending) >= 4 * jobs or chars > IN_FLIGHT_CHARS or pending[0][1] is None):
                 done, job = pending.popleft()
-                chars -= len(done.text)
-                yield from _take(workers, (done, job), on_error)
+                chars -= _size(done)
+                yield from _take(workers, (done, job), failed)
         while pending:
-            yield from _take(workers, pending.popleft(), on_error)
+            yield from _take(workers, pending.popleft(), failed)
     finally:
         workers.close()
 
 
-def _take(workers: _Workers, item: tuple[Document, Job | None], on_error: OnError) -> Iterator[Finding]:
-    doc, job = item
+def _take(workers: _Workers, out: tuple[Item, Job | None], failed: _Failures) -> Iterator[Finding]:
+    item, job = out
     if job is None:
-        yield from _serial([doc], workers.links, workers.whole_page, on_error)
+        yield from _serial([item], workers.links, workers.whole_page, failed)
         return
-    found = workers.result(doc, job)
+    found = workers.result(item, job)
     if isinstance(found, ScanFailed):
-        on_error(doc, found)
+        failed.scan(item, found)
+    elif isinstance(found, Unreadable):
+        failed.read(item, SourceError(found.source, found.reason))
     else:
         yield from found
