@@ -29,13 +29,19 @@ def scan(*args: str) -> subprocess.CompletedProcess[str]:
                           timeout=300)  # fmt: skip
 
 
-def test_workers_give_the_records_one_job_gives_in_the_same_order(tmp_path: Path) -> None:
-    # every fixture article 30 times over (1.3 MB): past what the parent scans alone before starting workers
+def article_copies(tmp_path: Path, times: int) -> Path:
+    """A folder of every fixture article ``times`` over (NN-name), in that order."""
     articles = tmp_path / "articles"
     articles.mkdir()
-    for copy in range(30):
+    for copy in range(times):
         for article in ARTICLES:
             (articles / f"{copy:02d}-{article.name}").write_bytes(article.read_bytes())
+    return articles
+
+
+def test_workers_give_the_records_one_job_gives_in_the_same_order(tmp_path: Path) -> None:
+    # every fixture article 30 times over (1.3 MB): past what the parent scans alone before starting workers
+    articles = article_copies(tmp_path, 30)
     assert sum(p.stat().st_size for p in articles.iterdir()) > 1_000_000
     one, four = tmp_path / "one.jsonl", tmp_path / "four.jsonl"
     first = scan(str(articles), "-q", "--format", "jsonl", "-j", "1", "-o", str(one))
@@ -232,11 +238,7 @@ def test_files_given_unread_are_read_by_the_workers_that_scan_them(tmp_path: Pat
 
 
 def test_an_unreadable_file_fails_as_one_source_and_the_exit_code_says_so(tmp_path: Path) -> None:
-    articles = tmp_path / "articles"
-    articles.mkdir()
-    for copy in range(12):
-        for article in ARTICLES:
-            (articles / f"{copy:02d}-{article.name}").write_bytes(article.read_bytes())
+    articles = article_copies(tmp_path, 12)
     os.mkfifo(articles / "06-zz.html")  # in the middle of the input, past what the parent scans alone
     one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
     first = scan(str(articles), "-q", "--format", "jsonl", "-j", "1", "-o", str(one))
