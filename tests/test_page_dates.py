@@ -104,3 +104,29 @@ def test_corpus_pages_get_a_published_date_from_metadata_or_htmldate() -> None:
         assert own is None or found == own, f"{path.name}: the page's own date must win"
     # Measured on the 64 pages: 33 dated by their own metadata, 61 with htmldate after it.
     assert after > before and after >= 0.9 * len(pages), (before, after, len(pages))
+
+
+def test_a_head_the_reader_parsed_is_not_parsed_again_for_its_date(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A head that needs parsing (its metadata) is parsed once: htmldate is handed the reader's tree, and
+    finds on it what it finds on a tree of its own."""
+    import dataclasses
+
+    import lxml.html
+
+    head = ARTICLE.format(meta='<link rel="canonical" href="https://news.example.org/story">')
+    facts = read_page(head, "https://news.example.org/story")
+    assert facts.tree is not None
+    parses: list[int] = []
+    parse = lxml.html.document_fromstring
+    monkeypatch.setattr(lxml.html, "document_fromstring", lambda *a, **k: parses.append(1) or parse(*a, **k))
+    assert facts.page and facts.page["published"] == "2024-05-24"
+    assert parses == []  # no second parse
+    assert dataclasses.replace(facts, tree=None).page == facts.page  # the date a parse of its own finds
+    assert parses == [1]
+
+
+def test_the_reader_shares_only_the_tree_htmldate_would_parse() -> None:
+    long = ARTICLE.format(meta='<meta name="description" content="d">') + "<!--" + "x" * 300_000 + "-->"
+    assert read_page(long, "").tree is None  # longer than htmldate's head: it parses the head alone
+    declared = '<?xml version="1.0" encoding="utf-8"?>' + ARTICLE.format(meta='<meta name="author" content="A">')
+    assert read_page(declared, "").tree is None  # read through its bytes, which htmldate does not do

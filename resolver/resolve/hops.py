@@ -124,6 +124,7 @@ async def resolve_url(url: str, client: Client, options: ResolveOptions | None =
                     return _end(url, "blocked", nxt, hops, str(exc))
                 return Resolution(url, "ok", nxt, done.canonical_url, tuple(hops))
             current = nxt
+            facts = None  # its page's tree is not kept through the next request
             continue
         return _classify(url, current, hops, response, facts)
 

@@ -43,6 +43,8 @@ class PageFacts:
     meta_page: dict[str, str] | None = None  # what the page's meta tags and JSON-LD say (see ``page``)
     body: str | None = dataclasses.field(default=None, repr=False, compare=False)  # for the date, read if asked
     base: str | None = None
+    # the reader's lxml tree of the body, when it is the very tree htmldate would be given (see ``html_date``)
+    tree: Any = dataclasses.field(default=None, repr=False, compare=False)
 
     @property
     def page(self) -> dict[str, str] | None:
@@ -50,7 +52,7 @@ class PageFacts:
         htmldate's (computed here, on each access: ask once)."""
         if self.body is None or (self.meta_page and "published" in self.meta_page):
             return self.meta_page
-        found = html_date(self.body, self.base)
+        found = html_date(self.body, self.base, tree=self.tree)
         if found is None:
             return self.meta_page
         return {**(self.meta_page or {}), "published": found}
@@ -93,7 +95,7 @@ def read_page(body: str, base: str) -> PageFacts:
         m = _TITLE.search(body)
         title = " ".join(html.unescape(m.group(1)).split()) or None if m else None
         return PageFacts(title=title, meta_page={"title": title} if title else None, body=body, base=base)
-    root = _parse(body)
+    root, as_text = _parse(body)
     if root is None:
         return PageFacts(body=body, base=base)
     refresh = None
@@ -125,26 +127,30 @@ def read_page(body: str, base: str) -> PageFacts:
                 break
         if script_redirect:
             break
+    # htmldate parses the same head the same way (html_date): it is given this tree instead of a second parse
+    shared = root if as_text and len(body) <= DATE_SCAN_CHARS else None
     return PageFacts(
-        refresh, script_redirect, interstitial, canonical, og_url, title, _page_meta(metas, scripts, title), body, base
-    )
+        refresh, script_redirect, interstitial, canonical, og_url, title, _page_meta(metas, scripts, title), body, base,
+        shared,
+    )  # fmt: skip
 
 
-def _parse(body: str) -> Any:
-    """The page as an lxml tree (libxml2's HTML parser, as BeautifulSoup's "lxml" builder uses), or None."""
+def _parse(body: str) -> tuple[Any, bool]:
+    """The page as an lxml tree (libxml2's HTML parser, as BeautifulSoup's "lxml" builder uses), or None;
+    and whether it was parsed as the text it is (not through its UTF-8 bytes)."""
     import lxml.etree
     import lxml.html
 
     try:
-        return lxml.html.document_fromstring(body)
+        return lxml.html.document_fromstring(body), True
     except ValueError:  # a str that declares its own encoding (<?xml encoding=…?>): parse its UTF-8 bytes
         try:
             parser = lxml.html.HTMLParser(encoding="utf-8")
-            return lxml.html.document_fromstring(body.encode("utf-8", "surrogatepass"), parser=parser)
+            return lxml.html.document_fromstring(body.encode("utf-8", "surrogatepass"), parser=parser), False
         except (ValueError, lxml.etree.LxmlError):
-            return None
+            return None, False
     except lxml.etree.LxmlError:  # nothing a parser can read (an empty document)
-        return None
+        return None, False
 
 
 def _only_text(el: Any) -> str | None:
@@ -174,23 +180,26 @@ _SCRIPTS = _xpath("//script")
 DATE_SCAN_CHARS = 262_144
 
 
-def html_date(body: str, url: str | None = None) -> str | None:
+def html_date(body: str, url: str | None = None, *, tree: Any = None) -> str | None:
     """The page's publication date (``YYYY-MM-DD``) as htmldate finds it, or None.
 
     htmldate is given an lxml tree of the first :data:`DATE_SCAN_CHARS` characters, never a string: a
     string that looks like a URL it would download (outside the address guard). Its markup and precise
     pattern searches are used (``extensive_search=False``): its free-text search guesses (on the corpus it
     "finds" a date on every page, 2020-01-01 for a tweet's own page). ``url`` lends htmldate its date
-    patterns (``/2024/05/24/``), after the markup's full expressions. Nothing here reaches the network."""
+    patterns (``/2024/05/24/``), after the markup's full expressions. Nothing here reaches the network.
+    ``tree``: that tree, parsed already (``read_page``'s, of a body no longer than the head), not parsed
+    again; htmldate works on a copy of it."""
     import lxml.html
 
     head = body[:DATE_SCAN_CHARS]
     if "<" not in head:
         return None  # not markup: nothing htmldate could read
-    try:
-        tree = lxml.html.document_fromstring(head)
-    except (ValueError, lxml.etree.LxmlError):  # empty or unparseable: no date to be had
-        return None
+    if tree is None:
+        try:
+            tree = lxml.html.document_fromstring(head)
+        except (ValueError, lxml.etree.LxmlError):  # empty or unparseable: no date to be had
+            return None
     finder = _date_finder()
     try:
         found = finder(
