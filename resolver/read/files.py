@@ -113,8 +113,8 @@ class UnreadFile:
     size: int | None = None
 
     def read(self) -> Document:
-        """The Document, as :func:`read_source` reads it. Raises SourceError."""
-        return document(self.source, read_file(self.source, self.max_bytes), kind=self.kind)
+        """The Document, as :func:`read_source` reads it (it does). Raises SourceError."""
+        return read_source(self.source, kind=self.kind, max_bytes=self.max_bytes)
 
 
 def unread_file(path: str, kind: ContentKind | None = None, max_bytes: int = MAX_SOURCE_BYTES) -> UnreadFile:
