@@ -56,7 +56,7 @@ def test_workers_give_the_records_one_job_gives_in_the_same_order(tmp_path: Path
 def run_workers(tmp_path: Path, body: str = "") -> dict[str, object]:
     """Run scan_each with jobs=2 over documents a..f in a fresh interpreter, ``iter_scan`` replaced by
     ``fake`` (each document's name and pid, unless ``body`` defines another): what came out, in order, and
-    whether the parent produced it (it scans "a" itself before starting workers)."""
+    whether the parent produced it (with workers, it scans none itself)."""
     code = textwrap.dedent(
         """
         import json, os, signal, sys
@@ -64,7 +64,7 @@ def run_workers(tmp_path: Path, body: str = "") -> dict[str, object]:
         from resolver.scan import stream
 
         PARENT = os.getpid()
-        stream.SERIAL_FIRST_CHARS = 1  # the parent scans "a" (10 characters) itself, workers the rest
+        stream.SERIAL_FIRST_CHARS = 1  # "a" (10 characters) is enough to start workers
         def fake(doc, links, whole_page):  # what each document gives: its name and who scanned it
             yield (doc.source, os.getpid())
         {body}
@@ -83,7 +83,7 @@ def run_workers(tmp_path: Path, body: str = "") -> dict[str, object]:
 
 def test_each_document_is_scanned_in_a_worker_and_comes_out_in_order(tmp_path: Path) -> None:
     result = run_workers(tmp_path)
-    assert result == {"out": [[name, name == "a"] for name in "abcdef"], "errors": []}
+    assert result == {"out": [[name, False] for name in "abcdef"], "errors": []}
 
 
 def test_a_small_input_is_scanned_by_the_parent_alone(tmp_path: Path) -> None:
@@ -106,7 +106,7 @@ def test_a_page_the_scanner_fails_on_is_one_error_and_the_others_go_on(tmp_path:
             yield (doc.source, os.getpid())
         """,
     )
-    assert result["out"] == [[name, name == "a"] for name in "abdef"]
+    assert result["out"] == [[name, False] for name in "abdef"]
     assert result["errors"] == [["c", "ValueError: no such shape"]]
 
 
@@ -121,7 +121,7 @@ def test_a_killed_worker_fails_only_the_document_that_kills_it(tmp_path: Path) -
         """,
     )
     # the documents the broken pool held are scanned again one by one: only "c" kills its worker again
-    assert result == {"out": [[name, name == "a"] for name in "abdef"], "errors": [["c", "worker died: " + KILLED]]}
+    assert result == {"out": [[name, False] for name in "abdef"], "errors": [["c", "worker died: " + KILLED]]}
 
 
 def test_a_document_too_large_for_a_worker_is_scanned_by_the_parent_in_its_turn(tmp_path: Path) -> None:
@@ -135,7 +135,7 @@ def test_a_document_too_large_for_a_worker_is_scanned_by_the_parent_in_its_turn(
             return _doc(name, name * docs_text.get(name, 10), kind)
         """,
     )
-    assert result == {"out": [[n, n in "ad"] for n in "abcdef"], "errors": []}
+    assert result == {"out": [[n, n == "d"] for n in "abcdef"], "errors": []}
 
 
 def test_a_bound_on_the_text_out_keeps_the_order(tmp_path: Path) -> None:
@@ -145,7 +145,7 @@ def test_a_bound_on_the_text_out_keeps_the_order(tmp_path: Path) -> None:
         stream.IN_FLIGHT_CHARS = 15  # each document is 10 characters: one out at a time beside the next
         """,
     )
-    assert result == {"out": [[name, name == "a"] for name in "abcdef"], "errors": []}
+    assert result == {"out": [[name, False] for name in "abcdef"], "errors": []}
 
 
 def test_a_parent_running_another_thread_is_never_forked_and_scans_alone(tmp_path: Path) -> None:
@@ -170,6 +170,37 @@ def test_no_worker_can_be_forked_and_the_parent_scans_everything(tmp_path: Path)
         """,
     )
     assert result == {"out": [[name, True] for name in "abcdef"], "errors": []}
+
+
+def test_workers_start_warm_the_parent_builds_what_a_first_scan_builds(tmp_path: Path) -> None:
+    # in a fresh interpreter, so that nothing of the scanner is built yet: after the warm-up, the modules
+    # and patterns of both scanners exist, and a first page of each kind builds nothing more
+    code = textwrap.dedent(
+        """
+        import json, sys
+        from resolver.models import Document
+        from resolver.scan import iter_scan, links, stream
+
+        before = {"html": "resolver.scan.html" in sys.modules, "text": "resolver.scan.text" in sys.modules,
+                  "tlds": links._known_tlds.cache_info().currsize}
+        stream.warm_scanner()
+        after = {"html": "resolver.scan.html" in sys.modules, "text": "resolver.scan.text" in sys.modules,
+                 "tlds": links._known_tlds.cache_info().currsize}
+        modules = set(sys.modules)
+        page = Document("p.html", '<p>Read <a href="https://bit.ly/x">it</a> at news.example.com/y.</p>', "html")
+        text = Document("t.txt", "Read it at news.example.com/y.\\n", "text")
+        found = [f.url for doc in (page, text) for f in iter_scan(doc)]
+        print(json.dumps({"before": before, "after": after, "found": found,
+                          "new_modules": sorted(set(sys.modules) - modules)}))
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["before"] == {"html": False, "text": False, "tlds": 0}
+    assert result["after"] == {"html": True, "text": True, "tlds": 1}
+    assert result["found"] == ["https://bit.ly/x", "https://news.example.com/y", "https://news.example.com/y"]
+    assert result["new_modules"] == []
 
 
 def test_one_document_starts_no_worker(tmp_path: Path) -> None:
@@ -203,7 +234,7 @@ def run_unread_files(tmp_path: Path) -> dict[str, object]:
         from resolver.scan import stream
 
         PARENT = os.getpid()
-        stream.SERIAL_FIRST_CHARS = 1  # the parent scans "a" itself, workers the rest
+        stream.SERIAL_FIRST_CHARS = 1  # the size "a" is listed with is enough to start workers
         def fake(doc, links, whole_page):
             yield (os.path.basename(doc.source)[0], os.getpid())
         stream.iter_scan = fake
@@ -230,9 +261,9 @@ def run_unread_files(tmp_path: Path) -> dict[str, object]:
 
 def test_files_given_unread_are_read_by_the_workers_that_scan_them(tmp_path: Path) -> None:
     result = run_unread_files(tmp_path)
-    assert result["out"] == [[name, name == "a"] for name in "abcdf"]  # in input order, e left out
-    # the parent read "a" (it scans it itself); every other file, e included, was read in a worker
-    assert result["readers"] == ["a True", "b False", "c False", "d False", "e False", "f False"]
+    assert result["out"] == [[name, False] for name in "abcdf"]  # in input order, e left out
+    # every file, e included, was read in a worker: the parent only listed them
+    assert result["readers"] == ["a False", "b False", "c False", "d False", "e False", "f False"]
     assert result["unreadable"] == ["not a regular file (a FIFO); refused"]  # a source's failure,
     assert result["errors"] == []  # not a scanner's
 

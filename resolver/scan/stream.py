@@ -10,9 +10,12 @@ bounded however long the input; a document larger than :data:`PARENT_ONLY_CHARS`
 itself, piece by piece as with one job, once those before it are out (its findings are never held whole,
 nor is it copied to a worker). Workers are used only
 where ``fork`` is (Linux) and only while the parent runs no other thread (forking a threaded process can
-deadlock): elsewhere, the scan is the one-job scan. Workers start only after the parent has scanned the
-first :data:`SERIAL_FIRST_CHARS` characters itself: an input smaller than that (a few articles) never pays
-for them, and what the scanner builds on first use is built once, before the fork, not in each worker.
+deadlock): elsewhere, the scan is the one-job scan. Workers start only once the input is known to hold
+more than :data:`SERIAL_FIRST_CHARS` characters (the first items' sizes, read from the listing or the texts
+already read): an input smaller than that (a few articles) is scanned by the parent and never pays for
+them. Before they start, the parent warms the scanner on a few lines of its own (:func:`warm_scanner`), so
+that what it builds on first use (its modules, compiled patterns, the list of top-level domains) is built
+once, before the fork, not in each worker; the parent then scans nothing itself while they work.
 """
 
 from __future__ import annotations
@@ -66,28 +69,52 @@ def scan_each(
     the scanner fails on goes to ``on_error`` with the exception, and the next one is scanned. A file given
     unread that cannot be read goes to ``on_unreadable`` (to ``on_error`` if there is none)."""
     failed = _Failures(on_error, on_unreadable)
-    items = iter(documents)
+    items: Iterator[Item] = iter(documents)
     if jobs > 1:
-        # The parent scans the first documents itself: a small input is done before workers would have
-        # started, and a large one is handed to workers already warm (what the scanner builds on first
-        # use is inherited, not built again in each of them).
-        scanned = 0
-        for item in items:
-            doc = failed.opened(item)
-            if doc is None:
-                continue
-            yield from _serial([doc], links, whole_page, failed)
-            scanned += len(doc.text)
-            if scanned >= SERIAL_FIRST_CHARS:
-                break
-        following = next(items, None)
-        if following is None:
+        # A small input is scanned here, before workers would have started; a large one goes to workers
+        # started warm (what the scanner builds on first use is inherited, not built again in each).
+        ahead = _look_ahead(items, SERIAL_FIRST_CHARS)
+        items = _chain(ahead, items)
+        if sum(map(_size, ahead)) >= SERIAL_FIRST_CHARS and _can_fork():
+            warm_scanner(links=links, whole_page=whole_page)
+            yield from _parallel(items, links, whole_page, failed, jobs)
             return
-        if _can_fork():
-            yield from _parallel(_chain(following, items), links, whole_page, failed, jobs)
-            return
-        items = _chain(following, items)
     yield from _serial(items, links, whole_page, failed)
+
+
+def _look_ahead(items: Iterator[Item], chars: int) -> list[Item]:
+    """The first items, up to the one that brings their sizes to ``chars`` (all of them, if they never do):
+    listed, not read (an unread file's size is its listing's)."""
+    ahead: list[Item] = []
+    total = 0
+    for item in items:
+        ahead.append(item)
+        total += _size(item)
+        if total >= chars:
+            break
+    return ahead
+
+
+# Every path a first scan takes through the scanner: a page with a link, a URL written as text and an
+# embedded post; a text with a URL and a copied post's signature.
+_WARM_UP = (
+    Document(
+        "warm-up.html",
+        '<html><body><p>See <a href="https://example.com/a">this</a> and example.org/b.</p>'
+        '<blockquote class="twitter-tweet"><p>Hello https://t.co/abc</p>&mdash; A (@a) '
+        '<a href="https://twitter.com/a/status/1">March 14, 2025</a></blockquote></body></html>',
+        "html",
+    ),
+    Document("warm-up.txt", "See example.org/b.\n\nHello https://t.co/abc\n— A (@a) March 14, 2025\n", "text"),
+)
+
+
+def warm_scanner(*, links: LinkFilter = "all", whole_page: bool = False) -> None:
+    """Build what the scanner builds on first use (its modules, compiled patterns, the list of top-level
+    domains, a parser), by scanning a few lines of its own: processes forked after this start warm."""
+    for doc in _WARM_UP:
+        for _ in iter_scan(doc, links=links, whole_page=whole_page):
+            pass
 
 
 class _Failures:
@@ -132,8 +159,8 @@ def _can_fork() -> bool:
     return sys.platform.startswith("linux") and threading.active_count() == 1
 
 
-def _chain(first: Item, rest: Iterator[Item]) -> Iterator[Item]:
-    yield first
+def _chain(first: Iterable[Item], rest: Iterator[Item]) -> Iterator[Item]:
+    yield from first
     yield from rest
 
 
