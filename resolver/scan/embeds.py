@@ -18,14 +18,13 @@ from functools import lru_cache
 from typing import Any
 
 import lxml.etree
-import lxml.html
 
 from ..models import Document
 from ..platforms import PLATFORMS, Embed, Platform, PostRef, match_post_url
 from .findings import LineIndex
 from .held import Decoded, base64_markup, unescape_html, unescape_js
 from .links import find_urls
-from .pieces import html_parser
+from .pieces import html_parser, parse_html
 from .source import SourceMap
 from .urls import absolute_url
 
@@ -40,7 +39,7 @@ def _parse(text: str) -> Any:
     if m := _XML_DECL.match(text):
         text = " " * m.end() + text[m.end() :]  # lxml refuses str with an encoding declaration
     try:
-        return lxml.html.document_fromstring(text, parser=html_parser())
+        return parse_html(text, html_parser())
     except (lxml.etree.ParserError, ValueError):
         return None
 
@@ -215,7 +214,7 @@ def _cut_before(outer: _EmbedElement, inner: Any) -> _EmbedElement:
     """``outer`` left open, as what stands before the first embed it swallowed: a copy of its children
     up to the one that holds ``inner``, which is what its platform parses and where its span ends."""
     el = outer.element
-    cut = lxml.html.Element(el.tag, dict(el.attrib))
+    cut = lxml.etree.Element(el.tag, dict(el.attrib))
     cut.text = el.text
     for child in el:
         if child is inner or inner in child.iterdescendants():
@@ -592,7 +591,9 @@ def _card_text_links(el: Any, smap: SourceMap, text: str) -> tuple[RawLink, ...]
     usually shows its own href; a card's text is the post's, and a short URL in it is a link of its own."""
     out: list[RawLink] = []
     for a in el.iter("a"):
-        if next((b for b in a.iter(*_BLOCKS) if b is not a), None) is None or not MAYBE_URL.search(a.text_content()):
+        if next((b for b in a.iter(*_BLOCKS) if b is not a), None) is None:
+            continue
+        if not MAYBE_URL.search("".join(a.itertext())):
             continue
         a_start = smap.start_of(a)
         if a_start is None:

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import lxml.etree
-import lxml.html
 
 from ..models import Document, Finding, Post
 from ..platforms import Embed
