@@ -26,7 +26,7 @@ from .clearurls_reference import BareClearURLs
 from .conftest import CORPUS, needs_shared
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "resolver" / urlrules.DATA_FILE
+DATA = ROOT / "resolver" / "data" / urlrules.DATA_FILE
 
 # (input, canonical form): each line is a shape seen in real links.
 CASES = [

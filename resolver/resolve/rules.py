@@ -39,13 +39,13 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 from urllib.parse import unquote, unquote_plus, urlsplit
 
+from ..data_files import read_data
 from .jsregex import UntranslatableRegex, compile_js, compile_python, translate
 
-DATA_FILE = "data/clearurls/data.min.json"
+DATA_FILE = "clearurls/data.min.json"  # in resolver/data
 
 # Providers in ClearURLs' data that exist to test the add-on itself: they point at its test pages, or
 # unwrap any "?to=" on real domains called site.com, site2.com and site3.com.
@@ -240,14 +240,14 @@ class Trace:
 @lru_cache(maxsize=1)
 def rules() -> RuleSet:
     """The vendored ClearURLs providers, then the overlay; loaded and compiled on first use only."""
-    text = resources.files("resolver").joinpath(DATA_FILE).read_text("utf-8")
+    text = read_data(DATA_FILE)
     return build(json.loads(text), overlay=OVERLAY)
 
 
 @lru_cache(maxsize=1)
 def clearurls_only() -> RuleSet:
     """The vendored ClearURLs providers alone (what the overlay is measured against)."""
-    text = resources.files("resolver").joinpath(DATA_FILE).read_text("utf-8")
+    text = read_data(DATA_FILE)
     return build(json.loads(text), overlay=())
 
 

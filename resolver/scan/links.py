@@ -31,8 +31,9 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from urllib.parse import unquote
+
+import publicsuffixlist
 
 # Characters that end a URL because the scripts around them are written without spaces.
 _CJK = (
@@ -77,9 +78,11 @@ def _known_tlds() -> frozenset[str]:
     """Every ICANN top-level domain of the public suffix list that the publicsuffixlist package ships.
 
     Lower-cased, as the list writes them (unicode); their punycode forms are in :func:`_punycode_tlds`.
-    Read from the package's data file with one pattern: this runs at every start, so it stays cheap.
+    Read from the package's data file (where the package says it is: not through ``importlib.resources``,
+    see ``resolver.data_files``) with one pattern: this runs at every start, so it stays cheap.
     """
-    text = resources.files("publicsuffixlist").joinpath("public_suffix_list.dat").read_text("utf-8")
+    with open(publicsuffixlist.PSLFILE, encoding="utf-8") as file:
+        text = file.read()
     icann = text.split("===END ICANN DOMAINS===", 1)[0]
     return frozenset(label.lower() for label in _LAST_LABEL.findall(icann))
 

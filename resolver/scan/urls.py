@@ -5,9 +5,9 @@ from __future__ import annotations
 import html
 import re
 from functools import lru_cache
-from importlib import resources
 from urllib.parse import urljoin, urlsplit
 
+from ..data_files import read_data
 from ..net.sites import host_of
 
 
@@ -17,7 +17,7 @@ def shortener_hosts() -> frozenset[str]:
 
     Entries are whole hosts (``bit.ly``, ``on.wsj.com``); ``*.lnk.to`` stands for every host under ``lnk.to``.
     """
-    text = resources.files("resolver").joinpath("data/shorteners.txt").read_text("utf-8")
+    text = read_data("shorteners.txt")
     entries = (line.split("#", 1)[0].strip().lower() for line in text.splitlines())
     return frozenset(entry for entry in entries if entry)
 
