@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "resolver"
 
 # Beneath the stages: the values that flow, then the seams and the registry every stage may use.
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"models", "errors", "defaults"}),
+    frozenset({"models", "errors", "defaults", "data_files"}),
     frozenset({"net", "platforms", "store"}),  # the HTTP seam, the platform registry, the cache
     frozenset({"read"}),
     frozenset({"scan"}),
