@@ -53,7 +53,7 @@ def test_workers_give_the_records_one_job_gives_in_the_same_order(tmp_path: Path
     assert len({json.loads(r)["source"] for r in records}) > 300  # many documents, so many went to workers
 
 
-def run_workers(tmp_path: Path, body: str = "") -> dict[str, object]:
+def run_workers(tmp_path: Path, body: str = "", names: str = "abcdef") -> dict[str, object]:
     """Run scan_each with jobs=2 over documents a..f in a fresh interpreter, ``iter_scan`` replaced by
     ``fake`` (each document's name and pid, unless ``body`` defines another): what came out, in order, and
     whether the parent produced it (with workers, it scans none itself)."""
@@ -69,12 +69,12 @@ def run_workers(tmp_path: Path, body: str = "") -> dict[str, object]:
             yield (doc.source, os.getpid())
         {body}
         stream.iter_scan = fake
-        docs = [Document(name, name * 10, "text") for name in "abcdef"]
+        docs = [Document(name, name * 10, "text") for name in {names!r}]
         errors = []
         out = list(stream.scan_each(docs, on_error=lambda d, e: errors.append([d.source, str(e)]), jobs=2))
         print(json.dumps({{"out": [[s, pid == PARENT] for s, pid in out], "errors": errors}}))
         """
-    ).format(body=textwrap.indent(textwrap.dedent(body), "").strip())
+    ).format(body=textwrap.indent(textwrap.dedent(body), "").strip(), names=names)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     result: dict[str, object] = json.loads(proc.stdout)
@@ -94,6 +94,15 @@ def test_a_small_input_is_scanned_by_the_parent_alone(tmp_path: Path) -> None:
         """,
     )
     assert result == {"out": [[name, True] for name in "abcdef"], "errors": []}
+
+
+def test_one_document_however_large_is_scanned_by_the_parent_alone(tmp_path: Path) -> None:
+    # past the size that starts workers (1 character), but alone: a worker would only add its start
+    # and the trip of the findings back
+    result = run_workers(tmp_path, names="a")
+    assert result == {"out": [["a", True]], "errors": []}
+    result = run_workers(tmp_path, names="ab")
+    assert result == {"out": [["a", False], ["b", False]], "errors": []}
 
 
 def test_a_page_the_scanner_fails_on_is_one_error_and_the_others_go_on(tmp_path: Path) -> None:

@@ -11,9 +11,9 @@ itself, piece by piece as with one job, once those before it are out (its findin
 nor is it copied to a worker). Workers are used only
 where ``fork`` is (Linux) and only while the parent runs no other thread (forking a threaded process can
 deadlock): elsewhere, the scan is the one-job scan. Workers start only once the input is known to hold
-more than :data:`SERIAL_FIRST_CHARS` characters (the first items' sizes, read from the listing or the texts
-already read): an input smaller than that (a few articles) is scanned by the parent and never pays for
-them. Before they start, the parent warms the scanner on a few lines of its own (:func:`warm_scanner`), so
+more than one document and more than :data:`SERIAL_FIRST_CHARS` characters (the first items' sizes, read
+from the listing or the texts already read): a smaller input (a few articles), or one document however
+large, is scanned by the parent and never pays for them. Before they start, the parent warms the scanner on a few lines of its own (:func:`warm_scanner`), so
 that what it builds on first use (its modules, compiled patterns, the list of top-level domains) is built
 once, before the fork, not in each worker; the parent then scans nothing itself while they work.
 """
@@ -37,7 +37,7 @@ from . import LinkFilter, iter_scan
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
 
-SERIAL_FIRST_CHARS = 500_000  # scanned by the parent before any worker starts (a few articles, ~25 ms)
+SERIAL_FIRST_CHARS = 500_000  # an input smaller than this (a few articles, ~25 ms) is scanned by the parent alone
 PARENT_ONLY_CHARS = 8_000_000  # a larger document stays in the parent: streamed, never held whole
 IN_FLIGHT_CHARS = 32_000_000  # the documents out at once, in characters, however many jobs
 MAX_AUTO_JOBS = 8
@@ -75,7 +75,7 @@ def scan_each(
         # started warm (what the scanner builds on first use is inherited, not built again in each).
         ahead = _look_ahead(items, SERIAL_FIRST_CHARS)
         items = _chain(ahead, items)
-        if sum(map(_size, ahead)) >= SERIAL_FIRST_CHARS and _can_fork():
+        if len(ahead) > 1 and sum(map(_size, ahead)) >= SERIAL_FIRST_CHARS and _can_fork():
             warm_scanner(links=links, whole_page=whole_page)
             yield from _parallel(items, links, whole_page, failed, jobs)
             return
@@ -83,14 +83,15 @@ def scan_each(
 
 
 def _look_ahead(items: Iterator[Item], chars: int) -> list[Item]:
-    """The first items, up to the one that brings their sizes to ``chars`` (all of them, if they never do):
-    listed, not read (an unread file's size is its listing's)."""
+    """The first items, up to the one that brings their sizes to ``chars``, and at least two (all of them,
+    if they never do): listed, not read (an unread file's size is its listing's). One document alone is
+    scanned by the parent however large: a worker would only add its start and the trip of its findings."""
     ahead: list[Item] = []
     total = 0
     for item in items:
         ahead.append(item)
         total += _size(item)
-        if total >= chars:
+        if total >= chars and len(ahead) > 1:
             break
     return ahead
 
