@@ -13,9 +13,10 @@ where ``fork`` is (Linux) and only while the parent runs no other thread (forkin
 deadlock): elsewhere, the scan is the one-job scan. Workers start only once the input is known to hold
 more than one document and more than :data:`SERIAL_FIRST_CHARS` characters (the first items' sizes, read
 from the listing or the texts already read): a smaller input (a few articles), or one document however
-large, is scanned by the parent and never pays for them. Before they start, the parent warms the scanner on a few lines of its own (:func:`warm_scanner`), so
-that what it builds on first use (its modules, compiled patterns, the list of top-level domains) is built
-once, before the fork, not in each worker; the parent then scans nothing itself while they work.
+large, is scanned by the parent and never pays for them. Before they start, the parent warms the scanner
+on a few lines of its own (:func:`warm_scanner`), so that what it builds on first use (its modules,
+compiled patterns, the list of top-level domains) is built once, before the fork, not in each worker; the
+parent then scans nothing itself while they work.
 """
 
 from __future__ import annotations
