@@ -116,7 +116,7 @@ JobsOpt = Annotated[
         min=0,
         max=64,
         help="Worker processes scanning documents side by side (0: one per CPU this process may use, at most 8; "
-        "1: none; an input under 500,000 characters, a few articles, starts none). The output is "
+        "1: none; one document, or an input under 500,000 characters, starts none). The output is "
         "the same, in input order, either way. Default also from the config file (jobs = ...) or RESOLVER_JOBS.",
     ),
 ]
