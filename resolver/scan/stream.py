@@ -74,27 +74,28 @@ def scan_each(
     if jobs > 1:
         # A small input is scanned here, before workers would have started; a large one goes to workers
         # started warm (what the scanner builds on first use is inherited, not built again in each).
-        ahead = _look_ahead(items, SERIAL_FIRST_CHARS)
+        ahead, enough = _look_ahead(items, SERIAL_FIRST_CHARS)
         items = _chain(ahead, items)
-        if len(ahead) > 1 and sum(map(_size, ahead)) >= SERIAL_FIRST_CHARS and _can_fork():
+        if enough and _can_fork():
             warm_scanner(links=links, whole_page=whole_page)
             yield from _parallel(items, links, whole_page, failed, jobs)
             return
     yield from _serial(items, links, whole_page, failed)
 
 
-def _look_ahead(items: Iterator[Item], chars: int) -> list[Item]:
+def _look_ahead(items: Iterator[Item], chars: int) -> tuple[list[Item], bool]:
     """The first items, up to the one that brings their sizes to ``chars``, and at least two (all of them,
-    if they never do): listed, not read (an unread file's size is its listing's). One document alone is
-    scanned by the parent however large: a worker would only add its start and the trip of its findings."""
+    if they never do), and whether they did: listed, not read (an unread file's size is its listing's). One
+    document alone is scanned by the parent however large: a worker would only add its start and the trip
+    of its findings."""
     ahead: list[Item] = []
     total = 0
     for item in items:
         ahead.append(item)
         total += _size(item)
         if total >= chars and len(ahead) > 1:
-            break
-    return ahead
+            return ahead, True
+    return ahead, False
 
 
 # Every path a first scan takes through the scanner: a page with a link, a URL written as text and an
