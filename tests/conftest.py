@@ -27,6 +27,9 @@ def _no_user_config(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in [n for n in os.environ if n.startswith("RESOLVER_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("RESOLVER_CONFIG", "/nonexistent/resolver-tests/config.toml")
+    # A command the tests start gets stdout as users do: block-buffered on a pipe. A shell or CI that sets
+    # PYTHONUNBUFFERED would hide output that is not flushed when it should be.
+    monkeypatch.delenv("PYTHONUNBUFFERED", raising=False)
 
 
 # --- no network: only loopback connections are allowed in tests -------------------------------------

@@ -21,7 +21,8 @@ import pytest
 from .webserver import FakeWeb, Request, serve
 
 ROOT = Path(__file__).resolve().parents[1]
-ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+# Without PYTHONUNBUFFERED (as in conftest): the records must come out through a block-buffered pipe.
+ENV = {**{k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}, "PYTHONPATH": str(ROOT)}
 
 
 def resolver(*args: str) -> list[str]:

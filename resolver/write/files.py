@@ -98,7 +98,10 @@ class ByteSink:
     def write(self, data: bytes) -> None:
         try:
             if self._stream is not None:
+                # Flushed at once: stdout on a pipe is block-buffered, and a unit's records must reach the
+                # reader when they are written, not 8 KB later or at exit (streaming output, `| jq`, cron).
                 self._stream.write(data)
+                self._stream.flush()
                 return
             assert self._fd is not None
             view = memoryview(data)
