@@ -289,3 +289,32 @@ def test_an_unreadable_file_fails_as_one_source_and_the_exit_code_says_so(tmp_pa
     assert first.stderr.strip().splitlines() == [f"resolver: error: {fifo}: not a regular file (a FIFO); refused"]
     assert two.read_text() == one.read_text()
     assert len(one.read_text().splitlines()) > 1000
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_on_done_follows_each_documents_last_finding_failed_ones_too(tmp_path: Path, jobs: int) -> None:
+    """The CLI flushes its output at ``on_done``: it must come after a document's findings, once per document."""
+    code = textwrap.dedent(
+        f"""
+        import json
+        from resolver.models import Document
+        from resolver.scan import stream
+
+        stream.SERIAL_FIRST_CHARS = 1
+        def fake(doc, links, whole_page):
+            if doc.source == "c":
+                raise ValueError("boom")
+            yield doc.source + "1"
+            yield doc.source + "2"
+        stream.iter_scan = fake
+        docs = [Document(name, name * 10, "text") for name in "abcd"]
+        events = []
+        for found in stream.scan_each(docs, on_error=lambda d, e: events.append("error " + d.source),
+                                      on_done=lambda: events.append("done"), jobs={jobs}):
+            events.append(found)
+        print(json.dumps(events))
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == ["a1", "a2", "done", "b1", "b2", "done", "error c", "done", "d1", "d2", "done"]

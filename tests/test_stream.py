@@ -88,6 +88,34 @@ def test_an_articles_records_are_out_while_a_later_article_still_waits(tmp_path:
     assert waited_out == [False]  # the held request was released by the test, after first.md's records came
 
 
+def test_scan_writes_an_articles_records_while_a_later_article_is_still_fetched() -> None:
+    """scan's records of one article reach a pipe before the next article has even arrived."""
+    released = threading.Event()
+    waited_out = []
+    with serve() as web:
+
+        @web.route("/first")
+        def first(r: Request) -> None:
+            r.reply(200, b'<p>See <a href="https://example.org/one">one</a>.</p>')
+
+        @web.route("/hold")
+        def hold(r: Request) -> None:
+            waited_out.append(not released.wait(30))  # True only if nobody released it: the test then fails
+            r.reply(200, b'<p>See <a href="https://example.org/two">two</a>.</p>')
+
+        proc = subprocess.Popen(resolver("scan", f"{web.base}/first", f"{web.base}/hold", "--allow-private",
+                                         "-j", "1", "--format", "jsonl", "-q"),
+                                env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+        assert proc.stdout is not None
+        early = json.loads(proc.stdout.readline())  # blocks until the first article's record is out
+        released.set()
+        rest, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert (early["source"], early["url"]) == (f"{web.base}/first", "https://example.org/one")
+    assert [json.loads(line)["url"] for line in rest.splitlines()] == ["https://example.org/two"]
+    assert waited_out == [False]  # the held page was released by the test, after the first record came
+
+
 def test_records_keep_the_input_order_when_an_earlier_article_is_slower(tmp_path: Path) -> None:
     with serve() as web:
         pages(web)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 import typer
 
@@ -38,10 +38,18 @@ def format_for(fmt: FormatChoice | None, output: Path | None) -> Format:
     return "table" if sys.stdout.isatty() else "jsonl"
 
 
-def write_output(output: Path | None, fmt: Format, records: Iterable[dict[str, Any]]) -> int:
-    """Write the records; a write that fails (full disk, closed pipe, …) is one line and exit 2."""
+def write_output(
+    output: Path | None,
+    fmt: Format,
+    records: Iterable[dict[str, Any]],
+    *,
+    opened: Callable[[TextIO], None] = lambda _: None,
+) -> int:
+    """Write the records; a write that fails (full disk, closed pipe, …) is one line and exit 2. ``opened``
+    is given the stream once it is open (whoever makes the records may flush it between them)."""
     try:
         with open_output(str(output) if output else None) as stream:
+            opened(stream)
             return write_records(records, fmt, stream)
     except OutputError as exc:
         fail(str(exc))

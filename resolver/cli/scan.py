@@ -7,6 +7,7 @@ what fetching it needs).
 from __future__ import annotations
 
 import sys
+from typing import TextIO
 
 import typer
 
@@ -59,6 +60,12 @@ def scan_command(
         unscanned += 1
         scan_failed(item, exc)
 
+    streams: list[TextIO] = []  # the output, once open: each article's records are flushed when it is done
+
+    def done() -> None:
+        for stream in streams:
+            stream.flush()
+
     workers = jobs or auto_jobs()
     findings = scan_each(
         reader.items(files_unread=True),  # each file read and decoded by the process that scans it
@@ -66,9 +73,11 @@ def scan_command(
         whole_page=whole_page,
         on_error=failed,
         on_unreadable=reader.failed_source,
+        on_done=done,
         jobs=workers,
     )
-    count = write_output(output, format_for(format, output), (finding.to_dict() for finding in findings))
+    records = (finding.to_dict() for finding in findings)
+    count = write_output(output, format_for(format, output), records, opened=streams.append)
     failures = reader.failed + unscanned
     if not quiet and sys.stderr.isatty():
         log("summary", f"{count} records from {len(reader.sources) - failures} sources", records=count)

@@ -64,12 +64,15 @@ def scan_each(
     whole_page: bool = False,
     on_error: OnError,
     on_unreadable: OnUnreadable | None = None,
+    on_done: Callable[[], None] = lambda: None,
     jobs: int = 1,
 ) -> Iterator[Finding]:
     """Each document's findings in turn, as they are found (a long page is never held whole); a document
     the scanner fails on goes to ``on_error`` with the exception, and the next one is scanned. A file given
-    unread that cannot be read goes to ``on_unreadable`` (to ``on_error`` if there is none)."""
-    failed = _Failures(on_error, on_unreadable)
+    unread that cannot be read goes to ``on_unreadable`` (to ``on_error`` if there is none). ``on_done``
+    is called once a document's last finding has been taken (or it failed), before the next is scanned or
+    waited for: the moment to flush what was written of it."""
+    failed = _Failures(on_error, on_unreadable, on_done)
     items: Iterator[Item] = iter(documents)
     if jobs > 1:
         # A small input is scanned here, before workers would have started; a large one goes to workers
@@ -122,10 +125,11 @@ def warm_scanner(*, links: LinkFilter = "all", whole_page: bool = False) -> None
 
 class _Failures:
     """Where a document's failure goes: the scanner's to ``on_error``; an unread file's, when reading it
-    fails, to ``on_unreadable`` (or ``on_error``)."""
+    fails, to ``on_unreadable`` (or ``on_error``); and ``done``, told when a document is over either way."""
 
-    def __init__(self, on_error: OnError, on_unreadable: OnUnreadable | None) -> None:
+    def __init__(self, on_error: OnError, on_unreadable: OnUnreadable | None, done: Callable[[], None]) -> None:
         self.on_error, self.on_unreadable = on_error, on_unreadable
+        self.done = done  # a document is over (its findings all taken, or its failure reported)
 
     def scan(self, item: Item, exc: Exception) -> None:
         self.on_error(item, exc)
@@ -151,11 +155,13 @@ def _serial(items: Iterable[Item], links: LinkFilter, whole_page: bool, failed: 
     for item in items:
         doc = failed.opened(item)
         if doc is None:
+            failed.done()
             continue
         try:
             yield from iter_scan(doc, links=links, whole_page=whole_page)
         except Exception as exc:  # a scanner bug on one page is that page's failure, reported by on_error
             failed.scan(item, exc)
+        failed.done()
 
 
 def _can_fork() -> bool:
@@ -333,3 +339,4 @@ def _take(workers: _Workers, out: tuple[Item, Job | None], failed: _Failures) ->
         failed.read(item, SourceError(found.source, found.reason))
     else:
         yield from found
+    failed.done()
