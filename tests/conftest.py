@@ -13,6 +13,28 @@ CORPUS = SHARED / "corpus"
 
 needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared (maintainers' data) is not present")
 
+_SESSION_TMPDIR: list[str] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The commands the tests start keep their temporary files in a directory of this session's, removed at
+    its end: a run the tests SIGKILL leaves its ``resolver-run-*`` directory behind, as documented, and that
+    must not pile up in the machine's /tmp. Set before the test modules are imported, as some copy the
+    environment then."""
+    import os
+    import tempfile
+
+    directory = tempfile.mkdtemp(prefix="resolver-tests-")
+    _SESSION_TMPDIR.append(directory)
+    os.environ["TMPDIR"] = directory
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    import shutil
+
+    for directory in _SESSION_TMPDIR:
+        shutil.rmtree(directory, ignore_errors=True)
+
 
 @pytest.fixture
 def fixtures() -> Path:

@@ -343,3 +343,40 @@ def test_rate_spaces_the_requests_to_one_site(tmp_path: Path) -> None:
     # At 4 a second (a bucket of one), six starts take at least five intervals of 0.25 s; unlimited, the six
     # would arrive together. A lower bound only: a slow machine can only make it longer.
     assert arrivals[-1] - arrivals[0] >= 5 * 0.25 * 0.9
+
+
+def test_a_run_that_ends_leaves_no_run_directory_behind(tmp_path: Path) -> None:
+    """The run's memory lives in ``$TMPDIR/resolver-run-*``: gone after a run that finished, one that failed
+    on a page, and one that SIGTERM stopped while it waited (only SIGKILL may leave it)."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**ENV, "TMPDIR": str(scratch)}
+    waiting, released = threading.Event(), threading.Event()
+    with serve() as web:
+        pages(web)
+        web.route("/gone")(lambda r: r.reply(404, b"no"))
+
+        @web.route("/hold")
+        def hold(r: Request) -> None:
+            waiting.set()
+            released.wait(30)
+            r.reply(200, b"<title>late</title>")
+
+        ok, failing, held = tmp_path / "ok.md", tmp_path / "failing.md", tmp_path / "held.md"
+        ok.write_text(f"<{web.base}/s/1>\n")
+        failing.write_text(f"<{web.base}/gone>\n")
+        held.write_text(f"<{web.base}/hold>\n")
+        for source, status in ((ok, "ok"), (failing, "dead")):
+            done = subprocess.run(resolver("resolve", str(source), "--allow-private", "--no-cache", "-q"),
+                                  env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+            assert [json.loads(line)["status"] for line in done.stdout.splitlines()] == [status], done.stderr
+            assert list(scratch.iterdir()) == [], source
+        proc = subprocess.Popen(resolver("resolve", str(held), "--allow-private", "--no-cache", "-q"), env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+        assert waiting.wait(30)
+        assert [p.name.startswith("resolver-run-") for p in scratch.iterdir()] == [True]  # it was there
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+        released.set()
+    assert proc.returncode == 143, err
+    assert list(scratch.iterdir()) == []
