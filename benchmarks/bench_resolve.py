@@ -190,6 +190,7 @@ def main() -> None:
 
         requests: dict[str, float] = {}
         wrong: dict[str, int] = {}
+        peak: dict[str, int] = {}  # the most requests the fake web answered at once: each kept the limit?
 
         def runner(name: str) -> Callable[[], Sample]:
             cmd, out, read = chosen[name]
@@ -198,7 +199,9 @@ def main() -> None:
                 server_stats(port)  # reset the counters
                 out.unlink(missing_ok=True)
                 sample = run_once(cmd)
-                requests[name] = server_stats(port)["requests"] / args.links
+                stats = server_stats(port)
+                requests[name] = stats["requests"] / args.links
+                peak[name] = max(peak.get(name, 0), stats["peak"])
                 wrong[name] = max(wrong.get(name, 0), check(read(out), truth))
                 return sample
 
@@ -207,10 +210,12 @@ def main() -> None:
         samples = interleave({name: runner(name) for name in chosen}, args.repeat)
         print(f"whole processes, median of {args.repeat} interleaved runs after a warm-up")
         print(table(samples, baseline=next(iter(chosen))))
-        print(f"{'contender':34} {'links/s':>8} {'x floor':>8} {'req/link':>8}  wrong")
+        print(f"{'contender':34} {'links/s':>8} {'x floor':>8} {'req/link':>8} {'peak':>5}  wrong")
         for name, runs in samples.items():
             wall = median([s.wall for s in runs])
-            print(f"{name:34} {args.links / wall:8.0f} {wall / floor:8.2f} {requests[name]:8.2f}  {wrong[name]}")
+            print(f"{name:34} {args.links / wall:8.0f} {wall / floor:8.2f} {requests[name]:8.2f} {peak[name]:5d}  "
+                  f"{wrong[name]}")  # fmt: skip
+        print(f"(peak: the most requests in flight at once, as the fake web saw them; the limit is {args.concurrency})")
         print("(the aiohttp loop follows HTTP redirects only: it is expected to get the 2 % meta-refresh wrong)")
         print()
         print(figures(samples, floor=floor, links=args.links, requests=requests, wrong=wrong))

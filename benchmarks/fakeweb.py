@@ -9,7 +9,8 @@ Unique link u:  http://<shortener a>/s/u --301--> http://<shortener b>/t/u --301
   2 % reach /a/u as a 200 page whose <meta http-equiv=refresh> leads to /b/u (one more hop).
 
 Run as a process: ``python fakeweb.py PORT LATENCY_MS N_UNIQUE``; it prints "ready" when listening.
-GET /__stats on 127.0.0.11 returns {"requests": n, "connections": n} and resets the counters.
+GET /__stats on 127.0.0.11 returns {"requests": n, "connections": n, "peak": n} and resets the counters; "peak" is
+the most requests that were being answered at once (what a client's concurrency limit allowed).
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ def expected(u: int, port: int) -> tuple[str, str]:
 
 
 def make_app(port: int, latency: float) -> web.Application:
-    stats = {"requests": 0, "transports": set()}
+    stats = {"requests": 0, "transports": set(), "peak": 0}
+    answering = [0]
     throttled: set[int] = set()
 
     async def handle(request: web.Request) -> web.Response:
@@ -58,12 +60,19 @@ def make_app(port: int, latency: float) -> web.Application:
         stats["transports"].add(id(request.transport))  # type: ignore[attr-defined]
         path = request.path
         if path == "/__stats":
-            body = {"requests": stats["requests"] - 1, "connections": len(stats["transports"]) - 1}  # type: ignore[arg-type, operator]
+            body = {"requests": stats["requests"] - 1, "connections": len(stats["transports"]) - 1,  # type: ignore[arg-type, operator]
+                    "peak": stats["peak"]}  # fmt: skip
             stats["requests"] = 0
             stats["transports"] = set()
+            stats["peak"] = 0
             throttled.clear()
             return web.json_response(body)
-        await asyncio.sleep(latency)
+        answering[0] += 1
+        stats["peak"] = max(stats["peak"], answering[0])  # type: ignore[call-overload]
+        try:
+            await asyncio.sleep(latency)
+        finally:
+            answering[0] -= 1
         step, _, ident = path.strip("/").partition("/")
         u = int(ident) if ident.isdigit() else -1
         if step == "s":
