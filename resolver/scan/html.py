@@ -218,7 +218,9 @@ _TEXT_EXCLUDED = (
     "ancestor::a or ancestor::script or ancestor::style or ancestor::textarea or ancestor::title"
     " or ancestor::noscript or ancestor::code or ancestor::pre or ancestor::head"
 )
-_TEXT_NODES = lxml.etree.XPath(f"//text()[contains(., '.')][not({_TEXT_EXCLUDED})]")
+# ``/descendant::`` rather than ``//`` (``/descendant-or-self::node()/child::``): the same nodes in the same
+# order, without a node-set of every node first (9 % faster on the corpus).
+_TEXT_NODES = lxml.etree.XPath(f"/descendant::text()[contains(., '.')][not({_TEXT_EXCLUDED})]")
 
 
 def _text_urls(out: Collector, piece: Piece, embeds: _EmbedSpans, furniture: Furniture) -> None:
