@@ -30,6 +30,7 @@ from ..archive.near import Moment, Near, Target, article_date, run_date, target_
 from ..errors import StoreError
 from ..models import Document, ResolvedRecord
 from ..read.sources import SourceReader
+from ..resolve.dateworker import date_worker
 from ..scan import LinkFilter, scan
 from ..store import Freshness, RunLock, Sighting, SQLiteStore
 from ..write.resume import Key, records_between
@@ -201,8 +202,9 @@ async def _run(
 ) -> WarcRecorder | None:
     freshness = Freshness(ok=job.recheck, dead=min(job.recheck, Freshness().dead))
     today = run_date(time.time())
-    async with settings.client() as client:
+    async with date_worker() as dates, settings.client() as client:
         options = settings.run_options(job.links, job.whole_page, freshness)
+        options.resolve.dates = dates
         done = (lambda key: memory.get("done", key) is not None) if out.resumed is not None else None
         source.bind(client, asyncio.get_running_loop(), done)
         archiver = _SharedArchiver(client, Layered(memory, cache),

@@ -23,6 +23,7 @@ from typing import Any, Protocol, TypeVar
 
 from ..errors import StoreError
 from ..models import Document, ResolvedRecord
+from ..resolve.dateworker import date_worker
 from ..scan import LinkFilter
 from ..store import SQLiteStore, Store
 from ..write.resume import Output
@@ -198,8 +199,9 @@ async def _stream(
     stats: Stats,
     hooks: Hooks,
 ) -> None:
-    async with settings.client() as client:
+    async with date_worker() as dates, settings.client() as client:
         options = settings.run_options(links, whole_page)
+        options.resolve.dates = dates
         source.bind(client, asyncio.get_running_loop(), done_test(out, memory))
         with resolving(hooks) as progress:
             flow = Flow(client, memory=memory, cache=cache, options=options, stats=stats, progress=progress)

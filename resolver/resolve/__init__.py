@@ -6,6 +6,7 @@ In: a URL (as found, or a platform post's URL) and the HTTP seam (``resolver.net
 * ``hops`` — ``resolve_url``: HTTP redirects, ``Refresh``, meta refresh, t.co's script page, interstitials,
   login walls; stops without a request at a platform's post URL;
 * ``pages`` — what an HTML page says of itself (refresh, canonical, title, dates);
+* ``dateworker`` — htmldate in a child process beside the run's event loop (``ResolveOptions.dates``);
 * ``canonical`` — ``canonical_url``: the offline normal form with tracking removed, from ``rules`` (ClearURLs'
   data and the project's overlay, JavaScript regexes translated by ``jsregex``).
 

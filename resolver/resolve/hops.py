@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -27,6 +27,9 @@ from ..platforms import canonical_post_url, match_post_url
 from ..scan.urls import shortener_host, tco_for_pic
 from .canonical import canonical_url
 from .pages import PageFacts, parse_refresh, read_page
+
+if TYPE_CHECKING:
+    from .dateworker import DateFinder
 
 HTML_TYPES = ("text/html", "application/xhtml+xml", "")
 MAX_META_REFRESH_DELAY = 10.0  # a longer refresh is a page reloading itself, not a redirect
@@ -44,6 +47,8 @@ class ResolveOptions:
     limiter: HostLimiter = field(default_factory=HostLimiter)
     # Seconds one link may spend in requests and waits in all; None: ITEM_TIME x the client's timeout.
     item_timeout: float | None = None
+    # Where a landing page's date is found when its metadata gives none; None: htmldate in this process.
+    dates: DateFinder | None = None
 
 
 _PIC = re.compile(r"pic\.", re.IGNORECASE)
@@ -116,7 +121,7 @@ async def resolve_url(url: str, client: Client, options: ResolveOptions | None =
         if nxt is not None:
             if _is_login_wall(nxt) and not _is_login_wall(current):
                 # A login or "unsupported browser" page is not where the link leads: stop before it.
-                return _final(url, current, hops, facts)
+                return await _final(url, current, hops, facts, options.dates)
             if (done := post_resolution(nxt, tuple(hops))) is not None:
                 try:
                     guard.judge(nxt)
@@ -126,7 +131,7 @@ async def resolve_url(url: str, client: Client, options: ResolveOptions | None =
             current = nxt
             facts = None  # its page's tree is not kept through the next request
             continue
-        return _classify(url, current, hops, response, facts)
+        return await _classify(url, current, hops, response, facts, options.dates)
 
 
 class _ChainCookies:
@@ -209,7 +214,9 @@ def _is_login_wall(url: str) -> bool:
     return any(segment in _WALL_SEGMENTS for segment in segments)
 
 
-def _classify(url: str, current: str, hops: list[Hop], response: HopResponse, facts: PageFacts | None) -> Resolution:
+async def _classify(
+    url: str, current: str, hops: list[Hop], response: HopResponse, facts: PageFacts | None, dates: DateFinder | None
+) -> Resolution:
     status = response.status
     if status in (404, 410):
         return _end(url, "dead", current, hops, f"HTTP {status}: the page is gone")
@@ -222,10 +229,12 @@ def _classify(url: str, current: str, hops: list[Hop], response: HopResponse, fa
         return _end(url, "error", current, hops, what)
     if shortener_host(current) is not None:
         return _end(url, "dead", current, hops, f"{shortener_host(current)} answered without a target")
-    return _final(url, current, hops, facts)
+    return await _final(url, current, hops, facts, dates)
 
 
-def _final(url: str, current: str, hops: list[Hop], facts: PageFacts | None) -> Resolution:
+async def _final(
+    url: str, current: str, hops: list[Hop], facts: PageFacts | None, dates: DateFinder | None
+) -> Resolution:
     title = None
     canonical = current
     if facts is not None:
@@ -236,8 +245,15 @@ def _final(url: str, current: str, hops: list[Hop], facts: PageFacts | None) -> 
     if (post := post_resolution(canonical, tuple(hops), title)) is not None:
         return Resolution(url, "ok", current, post.canonical_url, tuple(hops), None, title)
     # The page's own account (its date may take htmldate) only for a landing page that is not a post's.
-    page = facts.page if facts is not None else None
+    page = await _page_of(facts, dates) if facts is not None else None
     return Resolution(url, "ok", current, canonical_url(canonical), tuple(hops), None, title, page)
+
+
+async def _page_of(facts: PageFacts, dates: DateFinder | None) -> dict[str, str] | None:
+    if dates is None or not facts.wants_date:
+        return facts.page
+    assert facts.body is not None  # wants_date says so
+    return facts.dated(await dates(facts.body, facts.base))
 
 
 def _sane_canonical(current: str, declared: str) -> bool:

@@ -50,9 +50,18 @@ class PageFacts:
     def page(self) -> dict[str, str] | None:
         """Title, site_name, author, published, description. A page whose metadata gives no date gets
         htmldate's (computed here, on each access: ask once)."""
-        if self.body is None or (self.meta_page and "published" in self.meta_page):
+        if not self.wants_date:
             return self.meta_page
-        found = html_date(self.body, self.base, tree=self.tree)
+        assert self.body is not None
+        return self.dated(html_date(self.body, self.base, tree=self.tree))
+
+    @property
+    def wants_date(self) -> bool:
+        """Whether the page's date is htmldate's to find: its metadata gives none, and its body is here."""
+        return self.body is not None and not (self.meta_page and "published" in self.meta_page)
+
+    def dated(self, found: str | None) -> dict[str, str] | None:
+        """``page`` with ``found`` (htmldate's answer, found elsewhere) as its date."""
         if found is None:
             return self.meta_page
         return {**(self.meta_page or {}), "published": found}
