@@ -109,7 +109,7 @@ class DateWorker:
                 sys.executable, "-m", __name__, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.DEVNULL,
             )  # fmt: skip
-        except OSError as exc:  # no process could be started (a process limit, memory)
+        except (OSError, ValueError) as exc:  # no process could be started (a process limit, memory, no python)
             _log.warning("pages' dates are found in the run's own process: no worker could be started (%s)", exc)
             return
         self._reader = asyncio.ensure_future(self._read_answers(self._process))
@@ -154,11 +154,13 @@ class DateWorker:
     async def close(self) -> None:
         """Stop the child: it holds nothing, so it is killed rather than let finish (it may be importing),
         and waited for (a child that died is reaped here too)."""
-        if self._starting is not None:
-            await asyncio.shield(self._starting)
-        self._kill()
-        if self._reader is not None:
-            self._reader.cancel()
+        try:
+            if self._starting is not None:
+                await asyncio.shield(self._starting)
+        finally:  # cancelled while it was starting: a child started already is killed all the same
+            self._kill()
+            if self._reader is not None:
+                self._reader.cancel()
         child, self._child = self._child, None
         if child is not None:
             await child.wait()
