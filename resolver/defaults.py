@@ -11,3 +11,13 @@ RETRIES = 3  # extra tries for network errors, 408, 429 and 5xx
 RATE = 5.0  # request starts a second per site (registrable domain), every attempt of every hop counted
 # Sites whose own documented or observed capacity is far above a small site's: their default rate.
 SITE_RATES = {"t.co": 20.0}
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may use: its affinity (Linux), not the machine's count; the count elsewhere."""
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1

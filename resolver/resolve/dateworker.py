@@ -24,6 +24,7 @@ import sys
 from collections.abc import AsyncIterator
 from typing import Protocol
 
+from ..defaults import usable_cpus
 from .pages import DATE_SCAN_CHARS, html_date
 
 _log = logging.getLogger(__name__)
@@ -59,12 +60,7 @@ class DateWorker:
     @staticmethod
     def worth_it() -> bool:
         """Whether a child can run beside the run: with one CPU it would only take turns with it."""
-        import os
-
-        try:
-            return len(os.sched_getaffinity(0)) > 1
-        except (AttributeError, OSError):  # not Linux
-            return (os.cpu_count() or 1) > 1
+        return usable_cpus() > 1
 
     @property
     def pid(self) -> int | None:

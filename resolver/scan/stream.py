@@ -21,7 +21,6 @@ parent then scans nothing itself while they work.
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 import threading
@@ -30,6 +29,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from ..defaults import usable_cpus
 from ..errors import SourceError
 from ..models import Document, Finding
 from ..read.files import UnreadFile
@@ -50,11 +50,7 @@ Job = tuple["Future[Any]", int]  # a worker's scan, and the generation of the po
 
 def auto_jobs() -> int:
     """The CPUs this process may use (its affinity, not the machine's count), at most :data:`MAX_AUTO_JOBS`."""
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # not Linux
-        usable = os.cpu_count() or 1
-    return max(1, min(usable, MAX_AUTO_JOBS))
+    return max(1, min(usable_cpus(), MAX_AUTO_JOBS))
 
 
 def scan_each(
