@@ -136,3 +136,47 @@ def test_a_resolve_run_dates_its_landing_page_and_leaves_no_worker_behind(tmp_pa
         {"title": "Story", "published": "2024-05-24"}
     ]
     assert _date_workers() - before == set()
+
+
+def test_a_page_waiting_for_its_date_gives_its_network_slot_to_the_next_link() -> None:
+    """With one slot, the first link's page waits for a date that comes only once the second link has been
+    requested: the slot is for requests, and a page waiting for the date worker (still starting, or busy)
+    holds none. Were the slot kept, the second request would never start and the run would stall."""
+    import httpx
+
+    from resolver.net import make_client
+    from resolver.pipeline.answers import Answers
+    from resolver.resolve.hops import ResolveOptions
+    from resolver.store import Freshness, MemoryStore
+
+    requested: list[str] = []
+    second_requested = asyncio.Event()
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        requested.append(request.url.path)
+        if request.url.path == "/second":
+            second_requested.set()
+        return httpx.Response(200, html=STORY.format(date="2024-05-24"))
+
+    asked: list[str | None] = []
+
+    async def slow_dates(body: str, url: str | None) -> str | None:
+        asked.append(url)
+        await second_requested.wait()
+        return "2020-01-02"
+
+    async def go() -> dict[str, object]:
+        async with make_client(transport=httpx.MockTransport(answer)) as client:
+            answers = Answers(client, memory=MemoryStore(), cache=None, options=ResolveOptions(dates=slow_dates),
+                              freshness=Freshness(), concurrency=1, deadline=None)  # fmt: skip
+            urls = ["https://news.example.org/first", "https://news.example.org/second"]
+            found = await asyncio.wait_for(answers.resolve_many(urls), timeout=10)
+            return {url: (res.status, res.page) for url, res in found.items()}
+
+    found = asyncio.run(go())
+    assert requested == ["/first", "/second"]
+    assert asked == ["https://news.example.org/first", "https://news.example.org/second"]
+    assert found == {
+        f"https://news.example.org/{name}": ("ok", {"title": "Story", "published": "2020-01-02"})
+        for name in ("first", "second")
+    }

@@ -3,8 +3,9 @@
 A URL is looked for, in this order: a request already under way for it (shared: every finding that
 needs it awaits the same task); the **run's memory** (an answer found earlier in this run, whatever its
 status and age); the **cache** (an answer of an earlier run, when still fresh for this run); and only then
-the network, at most ``concurrency`` URLs at a time. Whatever is learnt goes to the run's memory and, when
-it came from the network, to the cache.
+the network, at most ``concurrency`` URLs at a time in requests (a landing page waiting for the date
+worker to find its date holds no slot: see ``resolve.hops.Undated``). Whatever is learnt goes to the run's
+memory and, when it came from the network, to the cache.
 
 The run's memory is a store, not a dict: a command's run gets a temporary SQLite file (removed when the
 run ends), so 10⁶ distinct URLs cost disk pages, not RAM, and the run still sends one request chain per
@@ -18,14 +19,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from ..models import Resolution
 from ..net import Client, Deadline, within
-from ..resolve.hops import ResolveOptions, first_url, resolve_url
+from ..resolve.hops import ResolveOptions, Undated, first_url, follow_url
 from ..store import STORED_AT, Freshness, Store
+
+T = TypeVar("T")
 
 Progress = Callable[[int, int], None]
 DEADLINE_REACHED = "the run's deadline was reached first"
@@ -147,14 +150,21 @@ class Answers:
         cut = Resolution(key, "error", None, None, (), DEADLINE_REACHED)
         if self.deadline is not None and self.deadline.passed:
             return cut
-        async with self._slots:
-            try:
-                if self.deadline is None:
-                    return await resolve_url(key, self.client, self.options)
-                return await within(self.deadline.remaining(), resolve_url(key, self.client, self.options))
-            except TimeoutError:
-                if self.deadline is not None and self.deadline.passed:
-                    return cut
-                return Resolution(key, "error", None, None, (), "internal error: TimeoutError")
-            except Exception as exc:  # a bug on one link is reported on that link; the run goes on
-                return Resolution(key, "error", None, None, (), f"internal error: {type(exc).__name__}: {exc}")
+        async with self._slots:  # a slot of the network: given back before a page waits for its date
+            reached = await self._bounded(key, follow_url(key, self.client, self.options), cut)
+        if isinstance(reached, Undated):
+            return await self._bounded(key, reached.dated(), cut)
+        return reached
+
+    async def _bounded(self, key: str, work: Awaitable[T], cut: Resolution) -> T | Resolution:
+        """``work`` within the run's deadline (``cut`` when it passes); a failure is the link's error."""
+        try:
+            if self.deadline is None:
+                return await work
+            return await within(self.deadline.remaining(), work)
+        except TimeoutError:
+            if self.deadline is not None and self.deadline.passed:
+                return cut
+            return Resolution(key, "error", None, None, (), "internal error: TimeoutError")
+        except Exception as exc:  # a bug on one link is reported on that link; the run goes on
+            return Resolution(key, "error", None, None, (), f"internal error: {type(exc).__name__}: {exc}")

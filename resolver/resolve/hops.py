@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from dataclasses import replace as dataclass_replace
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urljoin, urlsplit
 
@@ -70,6 +71,31 @@ def post_resolution(url: str, hops: tuple[Hop, ...] = (), title: str | None = No
 
 async def resolve_url(url: str, client: Client, options: ResolveOptions | None = None) -> Resolution:
     """Follow ``url`` to its end. Never raises for one bad link: the outcome is data on the Resolution."""
+    reached = await follow_url(url, client, options)
+    return await reached.dated() if isinstance(reached, Undated) else reached
+
+
+@dataclass(frozen=True, slots=True)
+class Undated:
+    """A landing page reached whose date is still to be found by ``ResolveOptions.dates`` (the date worker).
+
+    Finding it takes CPU, another process's, and no request: a caller that holds a slot of the network for
+    the link (Answers) gives it back before waiting for the date, so that pages queued for a date worker that
+    is still starting, or busy, do not keep other links off the network."""
+
+    resolution: Resolution  # its page without the date
+    facts: PageFacts
+    dates: DateFinder
+
+    async def dated(self) -> Resolution:
+        assert self.facts.body is not None  # wants_date says so
+        found = await self.dates(self.facts.body, self.facts.base)
+        return dataclass_replace(self.resolution, page=self.facts.dated(found))
+
+
+async def follow_url(url: str, client: Client, options: ResolveOptions | None = None) -> Resolution | Undated:
+    """``resolve_url``'s requests: the Resolution, or (with ``options.dates``) the landing page whose date
+    is still to be found (``Undated.dated`` finds it and gives the Resolution)."""
     options = options or ResolveOptions()
     guard = guard_of(client, allow_private=options.allow_private)
     start = first_url(url)
@@ -121,7 +147,7 @@ async def resolve_url(url: str, client: Client, options: ResolveOptions | None =
         if nxt is not None:
             if _is_login_wall(nxt) and not _is_login_wall(current):
                 # A login or "unsupported browser" page is not where the link leads: stop before it.
-                return await _final(url, current, hops, facts, options.dates)
+                return _final(url, current, hops, facts, options.dates)
             if (done := post_resolution(nxt, tuple(hops))) is not None:
                 try:
                     guard.judge(nxt)
@@ -131,7 +157,7 @@ async def resolve_url(url: str, client: Client, options: ResolveOptions | None =
             current = nxt
             facts = None  # its page's tree is not kept through the next request
             continue
-        return await _classify(url, current, hops, response, facts, options.dates)
+        return _classify(url, current, hops, response, facts, options.dates)
 
 
 class _ChainCookies:
@@ -214,9 +240,9 @@ def _is_login_wall(url: str) -> bool:
     return any(segment in _WALL_SEGMENTS for segment in segments)
 
 
-async def _classify(
+def _classify(
     url: str, current: str, hops: list[Hop], response: HopResponse, facts: PageFacts | None, dates: DateFinder | None
-) -> Resolution:
+) -> Resolution | Undated:
     status = response.status
     if status in (404, 410):
         return _end(url, "dead", current, hops, f"HTTP {status}: the page is gone")
@@ -229,12 +255,12 @@ async def _classify(
         return _end(url, "error", current, hops, what)
     if shortener_host(current) is not None:
         return _end(url, "dead", current, hops, f"{shortener_host(current)} answered without a target")
-    return await _final(url, current, hops, facts, dates)
+    return _final(url, current, hops, facts, dates)
 
 
-async def _final(
+def _final(
     url: str, current: str, hops: list[Hop], facts: PageFacts | None, dates: DateFinder | None
-) -> Resolution:
+) -> Resolution | Undated:
     title = None
     canonical = current
     if facts is not None:
@@ -245,15 +271,12 @@ async def _final(
     if (post := post_resolution(canonical, tuple(hops), title)) is not None:
         return Resolution(url, "ok", current, post.canonical_url, tuple(hops), None, title)
     # The page's own account (its date may take htmldate) only for a landing page that is not a post's.
-    page = await _page_of(facts, dates) if facts is not None else None
-    return Resolution(url, "ok", current, canonical_url(canonical), tuple(hops), None, title, page)
-
-
-async def _page_of(facts: PageFacts, dates: DateFinder | None) -> dict[str, str] | None:
-    if dates is None or not facts.wants_date:
-        return facts.page
-    assert facts.body is not None  # wants_date says so
-    return facts.dated(await dates(facts.body, facts.base))
+    named = canonical_url(canonical)
+    if facts is not None and dates is not None and facts.wants_date:
+        undated = Resolution(url, "ok", current, named, tuple(hops), None, title, facts.meta_page)
+        return Undated(undated, facts, dates)
+    page = facts.page if facts is not None else None  # with no date worker, htmldate here when the date is its
+    return Resolution(url, "ok", current, named, tuple(hops), None, title, page)
 
 
 def _sane_canonical(current: str, declared: str) -> bool:
