@@ -380,3 +380,68 @@ def test_a_run_that_ends_leaves_no_run_directory_behind(tmp_path: Path) -> None:
         released.set()
     assert proc.returncode == 143, err
     assert list(scratch.iterdir()) == []
+
+
+def test_in_parts_splits_only_a_plain_unit_larger_than_a_part() -> None:
+    from resolver.models import Link, ResolvedRecord
+    from resolver.pipeline.stream import Unit, in_parts
+
+    def links(n: int) -> list[Link]:
+        return [Link("a.txt", f"https://example.org/{i}", f"https://example.org/{i}", None, False, (i, i + 1), 1)
+                for i in range(n)]  # fmt: skip
+
+    big = Unit("a.txt", list(links(7)), extra={"row": 1})
+    small = Unit("b.txt", links(3))
+    decided = Unit("c.txt", links(9), ready=[ResolvedRecord(links(1)[0], None)])
+    archived = Unit("d.txt", links(9), job="article")
+    parts = list(in_parts([big, small, decided, archived], 3))
+    assert [(u.key, len(u.findings)) for u in parts] == [("a.txt", 3), ("a.txt", 3), ("a.txt", 1), ("b.txt", 3),
+                                                         ("c.txt", 9), ("d.txt", 9)]  # fmt: skip
+    assert [f for u in parts[:3] for f in u.findings] == big.findings  # the same findings, in their order
+    assert all(u.extra == {"row": 1} for u in parts[:3])
+
+
+def test_one_document_of_many_links_is_resolved_in_parts_its_records_whole_and_in_order() -> None:
+    """A file listing thousands of links is one document: its links go through the window part by part, not
+    all at once (the tasks a run holds stay near the window however long the document is)."""
+    import asyncio
+
+    import httpx
+
+    from resolver.net import make_client
+    from resolver.pipeline import RunOptions, run
+    from resolver.pipeline.flow import window_for
+    from resolver.read import document
+
+    count = 3000
+    options = RunOptions(concurrency=4)
+    assert count > 2 * window_for(options)
+    most_tasks = 0
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        nonlocal most_tasks
+        most_tasks = max(most_tasks, len(asyncio.all_tasks()))
+        await asyncio.sleep(0)
+        return httpx.Response(200, html=f"<title>{request.url.path}</title>")
+
+    text = "\n".join(f"https://news.example.org/story/{i}" for i in range(count)) + "\n"
+
+    async def go() -> list[Any]:
+        async with make_client(transport=httpx.MockTransport(answer), rate=0) as client:  # no politeness pause
+            return await run([document("links.txt", text.encode())], client=client, options=options)
+
+    records = asyncio.run(go())
+    assert [r.finding.url for r in records] == [f"https://news.example.org/story/{i}" for i in range(count)]
+    assert {r.resolution.status if r.resolution else None for r in records} == {"ok"}
+    assert most_tasks < 3 * window_for(options)  # all at once, the run held two tasks a link: 6,000
+
+
+def test_a_document_written_in_parts_is_one_unit_of_the_output_file(tmp_path: Path) -> None:
+    from resolver.write.resume import read_output, source_key
+
+    out = tmp_path / "out.jsonl"
+    records = [{"source": "big.txt", "url": f"u{i}"} for i in range(5)] + [{"source": "next.txt", "url": "v"}]
+    out.write_text("".join(json.dumps(r) + "\n" for r in records))  # as the parts of big.txt were written
+    held = read_output(out, "jsonl", source_key)
+    assert held is not None and held.units == 2 and held.records == 6
+    assert list(held.keys(held.whole)) == ["big.txt", "next.txt"]

@@ -32,7 +32,7 @@ from ..scan import LinkFilter, scan
 from ..scan.urls import absolute_url, shortener_host
 from ..store import Freshness, MemoryStore, Store
 from .answers import DEADLINE_REACHED, Answers, Layered, Progress, Stats
-from .stream import Unit, in_order
+from .stream import Unit, in_order, in_parts
 from .units import document_units
 
 __all__ = ["DEADLINE_REACHED", "Flow", "Progress", "RunOptions", "Stats", "resolve_all", "resolve_findings", "run"]
@@ -167,7 +167,8 @@ async def run(
                 fetchers=fetchers)  # fmt: skip
 
     async def units() -> AsyncIterator[Unit]:
-        for unit in document_units(documents, options.links, options.whole_page, on_document_error):
+        documents_units = document_units(documents, options.links, options.whole_page, on_document_error)
+        for unit in in_parts(documents_units, part_for(window_for(options))):
             yield unit
 
     out: list[ResolvedRecord] = []
@@ -183,6 +184,12 @@ def window_for(options: RunOptions) -> int:
     """Findings in flight at once: enough to keep ``concurrency`` requests busy while the oldest batch (whose
     records are written first) waits on a slow link; few enough that memory stays flat."""
     return max(1024, 32 * options.concurrency)
+
+
+def part_for(window: int) -> int:
+    """The most findings of one unit: a larger document goes in parts, four of them fill the window (so the
+    next part starts while the last links of the one before are still out)."""
+    return max(1, window // 4)
 
 
 def scan_documents(

@@ -28,9 +28,9 @@ from ..scan import LinkFilter
 from ..store import SQLiteStore, Store
 from ..write.resume import Output
 from .answers import Stats
-from .flow import Flow, RunOptions, run, window_for
+from .flow import Flow, RunOptions, part_for, run, window_for
 from .settings import RunMemory, RunSettings
-from .stream import Unit, in_order, threaded
+from .stream import Unit, in_order, in_parts, threaded
 from .units import Input
 
 T = TypeVar("T")
@@ -206,9 +206,10 @@ async def _stream(
         with resolving(hooks) as progress:
             flow = Flow(client, memory=memory, cache=cache, options=options, stats=stats, progress=progress)
             try:
-                units = threaded(source.units(links, whole_page, hooks.document_failed))
+                window = window_for(options)
+                units = threaded(in_parts(source.units(links, whole_page, hooks.document_failed), part_for(window)))
                 async for _, records in in_order(units, lambda unit: unit_records(flow, unit),
-                                                 window=window_for(options)):  # fmt: skip
+                                                 window=window):  # fmt: skip
                     out.write(records)
                 out.close()
             except BaseException:

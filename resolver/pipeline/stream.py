@@ -6,8 +6,9 @@ the event loop.
 can be resumed and a URL list keeps its order. A unit whose work is slow holds back the units after it:
 the window (``window`` findings in flight, finished or not) keeps filling behind it, so the requests go on,
 and only when the window is full does the run wait for that head — at most one item's time (4 ×
-``--timeout``), the longest any link may take. Memory is bounded by the window, plus one unit larger than
-the window on its own (a document's records are written together; the largest document bounds them).
+``--timeout``), the longest any link may take. Memory is bounded by the window, whatever the documents'
+sizes: a document with more findings than a part of the window goes as consecutive units of its own
+(``in_parts``: a file listing 10⁶ links is one document, and its links are not all in flight at once).
 
 **Reading in a thread.** Files are read, decoded and scanned, and URL lists parsed, in one worker thread
 (``threaded``), handed to the loop through a small bounded buffer: the loop keeps answering the network
@@ -20,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -48,6 +49,21 @@ class Unit:
 
     def __post_init__(self) -> None:
         self.weight = max(1, len(self.findings))
+
+
+def in_parts(units: Iterable[Unit], most: int) -> Iterator[Unit]:
+    """The units, each one of more than ``most`` findings as consecutive units of at most ``most`` with its key.
+
+    Written one after another, a document's parts are still one unit in the output file (consecutive records
+    of one key: how ``--resume`` reads a file, and redoes its last unit whole). A unit with records decided
+    already or a job's payload (the archive's articles) is never split."""
+    most = max(1, most)
+    for unit in units:
+        if len(unit.findings) <= most or unit.ready is not None or unit.job is not None:
+            yield unit
+            continue
+        for start in range(0, len(unit.findings), most):
+            yield Unit(unit.key, unit.findings[start : start + most], extra=unit.extra)
 
 
 async def in_order(
