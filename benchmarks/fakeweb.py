@@ -10,7 +10,9 @@ Unique link u:  http://<shortener a>/s/u --301--> http://<shortener b>/t/u --301
 
 Run as a process: ``python fakeweb.py PORT LATENCY_MS N_UNIQUE``; it prints "ready" when listening.
 GET /__stats on 127.0.0.11 returns {"requests": n, "connections": n, "peak": n} and resets the counters; "peak" is
-the most requests that were being answered at once (what a client's concurrency limit allowed).
+the most requests that were being answered at once (what a client's concurrency limit allowed). GET /__times
+returns each request answered since the last call as [arrived, answered] (wall-clock seconds) and forgets them:
+benchmarks/timeline.py reads a run's requests in flight over time from them.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import time
 
 from aiohttp import web
 
@@ -54,11 +57,24 @@ def make_app(port: int, latency: float) -> web.Application:
     stats = {"requests": 0, "transports": set(), "peak": 0}
     answering = [0]
     throttled: set[int] = set()
+    times: list[tuple[float, float]] = []  # [arrived, answered] of each request since the last /__times
 
     async def handle(request: web.Request) -> web.Response:
+        path = request.path
+        if path == "/__times":
+            answered = list(times)
+            times.clear()
+            return web.json_response(answered)
+        arrived = time.time()
+        try:
+            return await answer(request, path)
+        finally:
+            if path != "/__stats":
+                times.append((arrived, time.time()))
+
+    async def answer(request: web.Request, path: str) -> web.Response:
         stats["requests"] += 1  # type: ignore[operator]
         stats["transports"].add(id(request.transport))  # type: ignore[attr-defined]
-        path = request.path
         if path == "/__stats":
             body = {"requests": stats["requests"] - 1, "connections": len(stats["transports"]) - 1,  # type: ignore[arg-type, operator]
                     "peak": stats["peak"]}  # fmt: skip
