@@ -132,13 +132,18 @@ def figures(samples: dict[str, list[Sample]], *, floor: float, links: int, reque
     return "\n".join(rows)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def workload_options(parser: argparse.ArgumentParser) -> None:
+    """The fake web's workload and the limits every contender gets (also benchmarks/timeline.py's)."""
     parser.add_argument("--links", type=int, default=1000)
     parser.add_argument("--dup", type=float, default=0.3)
     parser.add_argument("--latency", type=float, default=20.0, help="milliseconds per response")
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--per-host", type=int, default=8, help="requests in flight to one host, for every contender")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    workload_options(parser)
     parser.add_argument("--minet", default=shutil.which("minet"), help="path to the minet command")
     parser.add_argument("--resolver", action="append", default=[], metavar="NAME=PATH",
                         help="resolver executables to time side by side (default: `resolver` on PATH)")  # fmt: skip

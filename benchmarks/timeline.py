@@ -31,7 +31,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from bench_resolve import build_links, free_port, resolver_cmd  # noqa: E402
+from bench_resolve import build_links, free_port, resolver_cmd, workload_options  # noqa: E402
 
 STEP = 0.05  # seconds per step of --series
 
@@ -56,11 +56,7 @@ def in_flight_series(times: list[tuple[float, float]], start: float) -> list[flo
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--links", type=int, default=1000)
-    parser.add_argument("--dup", type=float, default=0.3)
-    parser.add_argument("--latency", type=float, default=20.0, help="milliseconds per response")
-    parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument("--per-host", type=int, default=8)
+    workload_options(parser)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--resolver", action="append", default=[], metavar="NAME=PATH")
     parser.add_argument("--series", action="store_true", help="print each run's requests in flight in 50 ms steps")
