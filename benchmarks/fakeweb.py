@@ -11,8 +11,9 @@ Unique link u:  http://<shortener a>/s/u --301--> http://<shortener b>/t/u --301
 Run as a process: ``python fakeweb.py PORT LATENCY_MS N_UNIQUE``; it prints "ready" when listening.
 GET /__stats on 127.0.0.11 returns {"requests": n, "connections": n, "peak": n} and resets the counters; "peak" is
 the most requests that were being answered at once (what a client's concurrency limit allowed). GET /__times
-returns each request answered since the last call as [arrived, answered] (wall-clock seconds) and forgets them:
-benchmarks/timeline.py reads a run's requests in flight over time from them.
+returns each request answered since the last call as [arrived, answered] (wall-clock seconds) and forgets them;
+requests are recorded only once it has been asked for (benchmarks/timeline.py does, to read a run's requests in
+flight over time), so the other benchmarks' runs pay nothing for it.
 """
 
 from __future__ import annotations
@@ -58,13 +59,17 @@ def make_app(port: int, latency: float) -> web.Application:
     answering = [0]
     throttled: set[int] = set()
     times: list[tuple[float, float]] = []  # [arrived, answered] of each request since the last /__times
+    recording = [False]  # from the first /__times on
 
     async def handle(request: web.Request) -> web.Response:
         path = request.path
         if path == "/__times":
             answered = list(times)
             times.clear()
+            recording[0] = True
             return web.json_response(answered)
+        if not recording[0]:
+            return await answer(request, path)
         arrived = time.time()
         try:
             return await answer(request, path)
